@@ -1,0 +1,31 @@
+package auth
+
+import (
+	"net/http"
+	"strconv"
+)
+
+// jwksMaxAge is how long clients may cache the JWK Set. A key added with
+// [KeySet.Add] should wait at least this long before [KeySet.Promote].
+const jwksMaxAge = 300
+
+// ServeHTTP serves the set's JWK Set (see [KeySet.JWKS]) as
+// application/jwk-set+json, cacheable for five minutes. Only GET and HEAD
+// are allowed. Under HMAC the set is {"keys":[]}: a shared secret is never
+// published.
+func (ks *KeySet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeJSONError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "method not allowed")
+		return
+	}
+	body := ks.JWKS()
+	h := w.Header()
+	h.Set("Content-Type", "application/jwk-set+json")
+	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(jwksMaxAge))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}

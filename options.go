@@ -1,0 +1,145 @@
+package auth
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Limits on configuration values.
+const (
+	// DefaultAccessTTL is the default access token lifetime.
+	DefaultAccessTTL = 15 * time.Minute
+	// MaxAccessTTL is the longest access token lifetime accepted.
+	MaxAccessTTL = 24 * time.Hour
+	// MaxLeeway is the largest clock-skew leeway accepted.
+	MaxLeeway = 5 * time.Minute
+	// DefaultMaxTokenSize is the default size cap on a received token.
+	DefaultMaxTokenSize = 8 << 10
+	// maxMaxTokenSize bounds WithMaxTokenSize.
+	maxMaxTokenSize = 64 << 10
+	// minMaxTokenSize bounds WithMaxTokenSize from below.
+	minMaxTokenSize = 256
+)
+
+// Option configures an [Auth] in [New].
+type Option func(*config)
+
+// ErrorHandler writes the response for a request the middleware refuses. err
+// matches one of [ErrNoToken], [ErrInvalidToken] (with its precise
+// sentinels), [ErrForbidden] or [ErrUnavailable].
+type ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
+type config struct {
+	keys         KeySource
+	keySet       *KeySet // non-nil when keys can sign
+	issuer       string
+	audience     string
+	accessTTL    time.Duration
+	leeway       time.Duration
+	maxTokenSize int
+	now          func() time.Time
+	random       io.Reader
+	revocation   RevocationChecker
+	errorHandler ErrorHandler
+	cookieName   string
+	logger       *slog.Logger
+}
+
+func defaultConfig() config {
+	return config{
+		accessTTL:    DefaultAccessTTL,
+		maxTokenSize: DefaultMaxTokenSize,
+		now:          time.Now,
+		random:       rand.Reader,
+		errorHandler: WriteError,
+	}
+}
+
+func (c *config) validate() error {
+	switch {
+	case c.keys == nil:
+		return fmt.Errorf("%w: no keys: use WithKeys or WithKeySource", ErrConfig)
+	case c.issuer == "":
+		return fmt.Errorf("%w: empty issuer", ErrConfig)
+	case c.audience == "":
+		return fmt.Errorf("%w: empty audience", ErrConfig)
+	case c.accessTTL <= 0 || c.accessTTL > MaxAccessTTL:
+		return fmt.Errorf("%w: access token lifetime must be in (0, %v]", ErrConfig, MaxAccessTTL)
+	case c.leeway < 0 || c.leeway > MaxLeeway:
+		return fmt.Errorf("%w: leeway must be in [0, %v]", ErrConfig, MaxLeeway)
+	case c.maxTokenSize < minMaxTokenSize || c.maxTokenSize > maxMaxTokenSize:
+		return fmt.Errorf("%w: token size cap must be in [%d, %d]", ErrConfig, minMaxTokenSize, maxMaxTokenSize)
+	case c.now == nil || c.random == nil || c.errorHandler == nil:
+		return fmt.Errorf("%w: nil clock, random source or error handler", ErrConfig)
+	}
+	return nil
+}
+
+// WithKeys sets the key set that signs and verifies tokens. Exactly one of
+// WithKeys and [WithKeySource] is required.
+func WithKeys(ks *KeySet) Option {
+	return func(c *config) {
+		if ks != nil {
+			c.keys, c.keySet = ks, ks
+		}
+	}
+}
+
+// WithKeySource sets a verify-only key source, such as a remote JWK Set: the
+// [Auth] verifies tokens but cannot issue them.
+func WithKeySource(src KeySource) Option {
+	return func(c *config) { c.keys, c.keySet = src, nil }
+}
+
+// WithIssuer sets the iss claim written on issued tokens and required on
+// verified ones. Required; there is no default.
+func WithIssuer(iss string) Option { return func(c *config) { c.issuer = iss } }
+
+// WithAudience sets the aud claim written on issued tokens and required on
+// verified ones. Required; there is no default.
+func WithAudience(aud string) Option { return func(c *config) { c.audience = aud } }
+
+// WithAccessTTL sets the access token lifetime. Default [DefaultAccessTTL]
+// (15 minutes); at most [MaxAccessTTL].
+func WithAccessTTL(d time.Duration) Option { return func(c *config) { c.accessTTL = d } }
+
+// WithLeeway sets the clock-skew leeway applied to exp, nbf and iat.
+// Default 0; at most [MaxLeeway]. Instances whose clocks drift apart need a
+// second or two.
+func WithLeeway(d time.Duration) Option { return func(c *config) { c.leeway = d } }
+
+// WithMaxTokenSize sets the size cap in bytes above which a token is refused
+// before any decoding. Default [DefaultMaxTokenSize] (8 KiB); between 256
+// bytes and 64 KiB.
+func WithMaxTokenSize(n int) Option { return func(c *config) { c.maxTokenSize = n } }
+
+// WithClock sets the clock. Default [time.Now].
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithRandom sets the source of token ids. Default crypto/rand. Only tests
+// should change it.
+func WithRandom(r io.Reader) Option { return func(c *config) { c.random = r } }
+
+// WithRevocation sets the check consulted after every successful
+// verification. Default none.
+func WithRevocation(rc RevocationChecker) Option { return func(c *config) { c.revocation = rc } }
+
+// WithErrorHandler sets the handler that writes the middleware's refusals.
+// Default [WriteError], which follows the JSON error shape {error, code}.
+func WithErrorHandler(h ErrorHandler) Option { return func(c *config) { c.errorHandler = h } }
+
+// WithCookie makes the middleware also read the access token from the cookie
+// name when no Authorization header is sent. Default off: only
+// "Authorization: Bearer". A cookie is sent by browsers on cross-site
+// requests too, so state-changing routes authenticated this way need CSRF
+// protection such as [http.CrossOriginProtection]. The query string is never
+// a token source.
+func WithCookie(name string) Option { return func(c *config) { c.cookieName = name } }
+
+// WithLogger sets the logger for refused tokens (at debug level, never with
+// the token). Default: no logging.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }

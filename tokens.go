@@ -1,0 +1,269 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// TokenType is the JWS "typ" of access tokens (RFC 9068). Verification
+// accepts it, or "application/at+jwt", case-insensitively, and nothing else,
+// so no other kind of JWT signed by the same key passes as an access token.
+const TokenType = "at+jwt"
+
+// b64url decodes base64url without padding and with zero trailing bits.
+// Verify also checks the alphabet first, since the decoder skips newlines.
+var b64url = base64.RawURLEncoding.Strict()
+
+// AccessToken is a signed access token and the claims it carries.
+type AccessToken struct {
+	// Token is the compact JWS to send as "Authorization: Bearer <Token>".
+	Token string
+	// Claims are the claims as signed: iss, aud, iat, exp and jti filled in.
+	Claims *Claims
+}
+
+// ExpiresIn returns the token's lifetime in whole seconds, exp minus iat as
+// written in the token (the "expires_in" of OAuth responses).
+func (t *AccessToken) ExpiresIn() time.Duration {
+	return time.Duration(t.Claims.ExpiresAt.Unix()-t.Claims.IssuedAt.Unix()) * time.Second
+}
+
+// Issue signs an access token for the claims c. The caller sets Subject (the
+// user id; required) and any of Role, Email, Scope, NotBefore and Extra.
+// Issue sets Issuer and Audience from configuration, IssuedAt to now, ID to a
+// new random UUID and ExpiresAt to now plus the access token lifetime
+// ([WithAccessTTL]), overwriting what c held. The header carries the signing
+// key's kid and typ "at+jwt".
+func (a *Auth) Issue(ctx context.Context, c Claims) (*AccessToken, error) {
+	key := a.signingKey()
+	if key == nil {
+		return nil, ErrNoSigningKey
+	}
+	if c.Subject == "" {
+		return nil, fmt.Errorf("%w: subject is required", ErrTokenClaims)
+	}
+	id, err := uuid.NewRandomFromReader(a.cfg.random)
+	if err != nil {
+		return nil, fmt.Errorf("auth: token id: %w", err)
+	}
+	now := a.cfg.now().Truncate(time.Microsecond)
+	c.Issuer = a.cfg.issuer
+	c.Audience = []string{a.cfg.audience}
+	c.IssuedAt = now
+	c.ExpiresAt = time.Unix(now.Add(a.cfg.accessTTL).Unix(), 0)
+	c.ID = id.String()
+	payload, err := encodeClaims(&c)
+	if err != nil {
+		return nil, err
+	}
+	c.raw = payload
+	c.Extra = nil
+	tok, err := sign(key, payload)
+	if err != nil {
+		return nil, err
+	}
+	return &AccessToken{Token: tok, Claims: &c}, nil
+}
+
+// header is the JOSE header of tokens the library issues, in a fixed order.
+type header struct {
+	Alg string `json:"alg"`
+	Kid string `json:"kid"`
+	Typ string `json:"typ"`
+}
+
+func sign(key *Key, payload []byte) (string, error) {
+	h, err := json.Marshal(header{Alg: string(key.alg), Kid: key.id, Typ: TokenType})
+	if err != nil {
+		return "", fmt.Errorf("auth: encode header: %w", err)
+	}
+	hl, pl := b64url.EncodedLen(len(h)), b64url.EncodedLen(len(payload))
+	buf := make([]byte, hl+1+pl, hl+1+pl+1+b64url.EncodedLen(512))
+	b64url.Encode(buf, h)
+	buf[hl] = '.'
+	b64url.Encode(buf[hl+1:], payload)
+	sig, err := key.info.method.Sign(string(buf), key.signer)
+	if err != nil {
+		return "", fmt.Errorf("auth: sign: %w", err)
+	}
+	buf = append(buf, '.')
+	buf = b64url.AppendEncode(buf, sig)
+	return string(buf), nil
+}
+
+// headerIn is the part of a received JOSE header that verification reads.
+// Members that would make a verifier fetch or trust keys from the token, or
+// that name extensions (crit), are refused whenever present.
+type headerIn struct {
+	Alg  string          `json:"alg"`
+	Kid  string          `json:"kid"`
+	Typ  string          `json:"typ"`
+	Crit json.RawMessage `json:"crit"`
+	Jku  json.RawMessage `json:"jku"`
+	X5u  json.RawMessage `json:"x5u"`
+	X5c  json.RawMessage `json:"x5c"`
+	Jwk  json.RawMessage `json:"jwk"`
+}
+
+// b64urlAlphabet marks the bytes allowed in a compact JWS segment.
+var b64urlAlphabet = func() (t [256]bool) {
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" {
+		t[c] = true
+	}
+	return t
+}()
+
+// Verify checks token and returns its claims. It refuses, with an error
+// matching [ErrInvalidToken] and a more precise sentinel:
+//   - a token over the size cap ([WithMaxTokenSize]), before any decoding;
+//   - anything but three strict base64url segments;
+//   - a header whose alg is not the one algorithm of the key its kid names
+//     (so "none" in any spelling and algorithm confusion), an unknown or
+//     missing kid, a typ other than at+jwt, or any jku, x5u, x5c, jwk or
+//     crit member (none is ever followed);
+//   - a bad signature (checked before the payload is parsed);
+//   - claims of the wrong JSON type, absurd dates, a missing exp, iat, iss,
+//     aud, sub or jti, a wrong iss or aud;
+//   - an exp at or before now, an nbf or iat after now (each with the
+//     configured leeway);
+//   - a token the revocation check ([WithRevocation]) refuses
+//     ([ErrTokenRevoked]).
+//
+// When the key source or the revocation check fails, Verify returns an
+// error matching [ErrUnavailable] instead: the token was not judged.
+func (a *Auth) Verify(ctx context.Context, token string) (*Claims, error) {
+	if len(token) > a.cfg.maxTokenSize {
+		return nil, ErrTokenTooLarge
+	}
+	if token == "" {
+		return nil, ErrNoToken
+	}
+	// One pass: the alphabet, and exactly two dots.
+	d1, d2 := -1, -1
+	for i := 0; i < len(token); i++ {
+		c := token[i]
+		if c == '.' {
+			switch {
+			case d1 < 0:
+				d1 = i
+			case d2 < 0:
+				d2 = i
+			default:
+				return nil, fmt.Errorf("%w: more than three segments", ErrTokenMalformed)
+			}
+			continue
+		}
+		if !b64urlAlphabet[c] {
+			return nil, fmt.Errorf("%w: not base64url", ErrTokenMalformed)
+		}
+	}
+	if d2 < 0 || d1 == 0 || d2 == d1+1 || d2 == len(token)-1 {
+		return nil, fmt.Errorf("%w: not three non-empty segments", ErrTokenMalformed)
+	}
+	hSeg, pSeg, sSeg := token[:d1], token[d1+1:d2], token[d2+1:]
+
+	// One buffer for the three decoded segments.
+	hn, pn, sn := b64url.DecodedLen(len(hSeg)), b64url.DecodedLen(len(pSeg)), b64url.DecodedLen(len(sSeg))
+	buf := make([]byte, hn+pn+sn)
+	hb, err := b64url.Decode(buf[:hn], []byte(hSeg))
+	if err != nil {
+		return nil, fmt.Errorf("%w: header is not base64url", ErrTokenMalformed)
+	}
+	var h headerIn
+	if err := json.Unmarshal(buf[:hb], &h); err != nil {
+		return nil, fmt.Errorf("%w: header is not a JSON object of the right types", ErrTokenMalformed)
+	}
+	if strings.EqualFold(h.Alg, "none") {
+		return nil, fmt.Errorf("%w: alg none", ErrTokenAlgorithm)
+	}
+	if h.Jku != nil || h.X5u != nil || h.X5c != nil || h.Jwk != nil || h.Crit != nil {
+		return nil, fmt.Errorf("%w: jku, x5u, x5c, jwk and crit are never accepted", ErrTokenHeader)
+	}
+	if !validTyp(h.Typ) {
+		return nil, fmt.Errorf("%w: typ is not at+jwt", ErrTokenHeader)
+	}
+	if h.Kid == "" {
+		return nil, fmt.Errorf("%w: no kid", ErrTokenUnknownKey)
+	}
+	key, err := a.cfg.keys.VerificationKey(ctx, h.Kid)
+	if err != nil {
+		if errors.Is(err, ErrTokenUnknownKey) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: key source: %w", ErrUnavailable, err)
+	}
+	if h.Alg != string(key.alg) {
+		return nil, fmt.Errorf("%w: alg does not match the key", ErrTokenAlgorithm)
+	}
+	sb, err := b64url.Decode(buf[hn+pn:], []byte(sSeg))
+	if err != nil {
+		return nil, fmt.Errorf("%w: signature is not base64url", ErrTokenMalformed)
+	}
+	if err := key.info.method.Verify(token[:d2], buf[hn+pn:hn+pn+sb], key.verify); err != nil {
+		return nil, ErrTokenSignature
+	}
+	pb, err := b64url.Decode(buf[hn:hn+pn], []byte(pSeg))
+	if err != nil {
+		return nil, fmt.Errorf("%w: payload is not base64url", ErrTokenMalformed)
+	}
+	c, err := decodeClaims(buf[hn : hn+pb : hn+pb])
+	if err != nil {
+		return nil, err
+	}
+	if err := a.validate(c); err != nil {
+		return nil, err
+	}
+	if rc := a.cfg.revocation; rc != nil {
+		revoked, err := rc.Revoked(ctx, c)
+		if err != nil {
+			return nil, fmt.Errorf("%w: revocation check: %w", ErrUnavailable, err)
+		}
+		if revoked {
+			return nil, ErrTokenRevoked
+		}
+	}
+	return c, nil
+}
+
+func validTyp(t string) bool {
+	return strings.EqualFold(t, TokenType) || strings.EqualFold(t, "application/"+TokenType)
+}
+
+// validate checks the claims of a token whose signature verified.
+func (a *Auth) validate(c *Claims) error {
+	switch {
+	case c.ExpiresAt.IsZero():
+		return fmt.Errorf("%w: exp is required", ErrTokenClaims)
+	case c.IssuedAt.IsZero():
+		return fmt.Errorf("%w: iat is required", ErrTokenClaims)
+	case c.Subject == "":
+		return fmt.Errorf("%w: sub is required", ErrTokenClaims)
+	case c.ID == "":
+		return fmt.Errorf("%w: jti is required", ErrTokenClaims)
+	case c.Issuer != a.cfg.issuer:
+		return fmt.Errorf("%w: wrong iss", ErrTokenClaims)
+	case !c.HasAudience(a.cfg.audience):
+		return fmt.Errorf("%w: wrong aud", ErrTokenClaims)
+	}
+	now := a.cfg.now()
+	leeway := a.cfg.leeway
+	if !now.Before(c.ExpiresAt.Add(leeway)) {
+		return ErrTokenExpired
+	}
+	if !c.NotBefore.IsZero() && now.Add(leeway).Before(c.NotBefore) {
+		return fmt.Errorf("%w: nbf is in the future", ErrTokenNotYetValid)
+	}
+	// iat has second resolution on the wire: compare whole seconds so a token
+	// is never refused for the fraction the clock has not reached yet.
+	if now.Add(leeway).Unix() < c.IssuedAt.Unix() {
+		return fmt.Errorf("%w: iat is in the future", ErrTokenNotYetValid)
+	}
+	return nil
+}
