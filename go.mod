@@ -1,9 +1,9 @@
 module github.com/jwtkit/auth
 
-go 1.26.0
+go 1.25.0
 
 require (
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/uuid v1.6.0
-	golang.org/x/crypto v0.59.0
+	golang.org/x/crypto v0.55.0
 )
