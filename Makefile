@@ -1,19 +1,28 @@
 # The one entry point for building, testing and measuring; CI calls `make test`.
-GO       ?= go
-FUZZTIME ?= 30s
+GO         ?= go
+FUZZTIME   ?= 30s
 BENCHCOUNT ?= 10
+# Every module of the workspace (the root, and the store modules once go.work lists them).
+MODULES    := $(shell $(GO) list -m -f '{{.Dir}}' 2>/dev/null)
 
-.PHONY: all test vet lint fmt-check bench fuzz fuzz-short cover clean
+.PHONY: all test test-modules vet lint fmt-check bench fuzz cover clean
 
 all: test
 
-## test: vet, then every package of every module with the race detector
+## test: vet, then every package of every module with the race detector,
+## against throwaway PostgreSQL and Redis servers on loopback
 test: vet
-	$(GO) test -race -count=1 ./...
+	./scripts/with-test-servers.sh $(MAKE) --no-print-directory test-modules
 
-## vet (alias lint): gofmt and go vet
+test-modules:
+	@for d in $(MODULES); do \
+		echo "== go test $$d"; \
+		(cd "$$d" && $(GO) test -race -count=1 ./...) || exit 1; \
+	done
+
+## vet (alias lint): gofmt and go vet on every module
 vet lint: fmt-check
-	$(GO) vet ./...
+	@for d in $(MODULES); do (cd "$$d" && $(GO) vet ./...) || exit 1; done
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -23,7 +32,9 @@ fmt-check:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) . | tee bench.txt
 
-## fuzz: the verifier fuzz target (FUZZTIME=30s by default)
+## fuzz: the verifier fuzz target (FUZZTIME=30s by default); after changing
+## expected results, `go test -run '^TestFuzzCorpus$$' -update-corpus .`
+## rewrites the committed seeds
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) .
 

@@ -25,6 +25,7 @@ func New(opts ...Option) (*Auth, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	cfg.fillDefaults()
 	return &Auth{cfg: cfg}, nil
 }
 

@@ -276,18 +276,18 @@ func encodeClaims(c *Claims) ([]byte, error) {
 	}
 	extra, err := json.Marshal(c.Extra)
 	if err != nil {
-		return nil, fmt.Errorf("%w: encode extra claims: %v", ErrTokenClaims, err)
+		return nil, fmt.Errorf("%w: encode extra claims: %v", ErrInvalidClaims, err)
 	}
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(extra, &members); err != nil || members == nil {
-		return nil, fmt.Errorf("%w: extra claims must encode as a JSON object", ErrTokenClaims)
+		return nil, fmt.Errorf("%w: extra claims must encode as a JSON object", ErrInvalidClaims)
 	}
 	// encoding/json matches member names case-insensitively when decoding,
 	// so "Sub" would shadow "sub": refuse every spelling.
 	for m := range members {
 		for _, name := range reservedClaims {
 			if strings.EqualFold(m, name) {
-				return nil, fmt.Errorf("%w: extra claim %q is reserved", ErrTokenClaims, name)
+				return nil, fmt.Errorf("%w: extra claim %q is reserved", ErrInvalidClaims, name)
 			}
 		}
 	}

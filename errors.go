@@ -36,6 +36,10 @@ var (
 	// ErrForbidden is the class of authenticated requests that lack a
 	// permission.
 	ErrForbidden = errors.New("auth: forbidden")
+	// ErrInvalidClaims means claims given to [Auth.Issue] cannot be issued:
+	// no subject, or Extra claims that are not a JSON object or reuse a
+	// reserved name. It is the caller's mistake, not a bad token.
+	ErrInvalidClaims = errors.New("auth: claims cannot be issued")
 	// ErrConfig is the class of configuration errors returned by
 	// constructors: weak keys, empty issuer or audience, bad durations.
 	ErrConfig = errors.New("auth: invalid configuration")
@@ -91,3 +95,26 @@ var (
 	// verification keys only.
 	ErrNoSigningKey = kind("auth: no signing key", ErrConfig)
 )
+
+// Refresh-token failures. Each precise sentinel also matches
+// [ErrInvalidRefreshToken]; HTTP answers 401 INVALID_REFRESH_TOKEN.
+var (
+	// ErrInvalidRefreshToken is the class of refresh tokens that must be
+	// refused.
+	ErrInvalidRefreshToken = errors.New("auth: invalid refresh token")
+	// ErrRefreshTokenUnknown means the token is malformed or not in the
+	// store.
+	ErrRefreshTokenUnknown = kind("auth: unknown refresh token", ErrInvalidRefreshToken)
+	// ErrRefreshTokenExpired means the token, or its family, has expired.
+	ErrRefreshTokenExpired = kind("auth: refresh token expired", ErrInvalidRefreshToken)
+	// ErrRefreshTokenRevoked means the token's family was revoked (logout,
+	// logout everywhere, a user that is gone).
+	ErrRefreshTokenRevoked = kind("auth: refresh token revoked", ErrInvalidRefreshToken)
+	// ErrRefreshTokenReused means an already-rotated token was presented:
+	// the whole family has been revoked.
+	ErrRefreshTokenReused = kind("auth: refresh token reused", ErrInvalidRefreshToken)
+)
+
+// ErrUserNotFound is returned by a [ClaimsLoader] for a user that no longer
+// exists or may no longer sign in; the refresh then revokes the family.
+var ErrUserNotFound = errors.New("auth: user not found")

@@ -15,6 +15,7 @@ const (
 	CodeInsufficientRole  = "INSUFFICIENT_ROLE"
 	CodeInsufficientScope = "INSUFFICIENT_SCOPE"
 	CodeUnavailable       = "UNAVAILABLE"
+	CodeInvalidRefresh    = "INVALID_REFRESH_TOKEN"
 	CodeInternal          = "INTERNAL"
 )
 
@@ -40,6 +41,8 @@ func problemFor(err error) problem {
 		return problem{http.StatusUnauthorized, CodeTokenRevoked, "access token revoked", `Bearer error="invalid_token", error_description="the access token was revoked"`}
 	case errors.Is(err, ErrInvalidToken):
 		return problem{http.StatusUnauthorized, CodeInvalidToken, "invalid access token", `Bearer error="invalid_token"`}
+	case errors.Is(err, ErrInvalidRefreshToken):
+		return problem{http.StatusUnauthorized, CodeInvalidRefresh, "invalid refresh token", ""}
 	case errors.Is(err, ErrInsufficientScope):
 		return problem{http.StatusForbidden, CodeInsufficientScope, "insufficient scope", `Bearer error="insufficient_scope"`}
 	case errors.Is(err, ErrInsufficientRole), errors.Is(err, ErrForbidden):

@@ -152,7 +152,8 @@ func (k *Key) VerifyOnly() *Key {
 type KeyOption func(*keyConfig)
 
 type keyConfig struct {
-	id string
+	id    string
+	idSet bool // WithKeyID was given, even with ""
 }
 
 // WithKeyID sets the key id instead of deriving it from the key. The default
@@ -161,7 +162,7 @@ type keyConfig struct {
 // restarts and instances that share the key. An id must be 1 to 128
 // printable ASCII characters.
 func WithKeyID(kid string) KeyOption {
-	return func(c *keyConfig) { c.id = kid }
+	return func(c *keyConfig) { c.id, c.idSet = kid, true }
 }
 
 func newKey(alg Algorithm, signer, public any, opts []KeyOption) (*Key, error) {
@@ -187,7 +188,7 @@ func newKey(alg Algorithm, signer, public any, opts []KeyOption) (*Key, error) {
 		k.signer, k.verify = s, s
 	case famRSA:
 		pub, ok := public.(*rsa.PublicKey)
-		if !ok {
+		if !ok || pub == nil || pub.N == nil {
 			return nil, fmt.Errorf("%w: %s needs an RSA key, got %T", ErrKeyMismatch, alg, public)
 		}
 		if bits := pub.N.BitLen(); bits < MinRSABits || bits > maxRSABits {
@@ -199,11 +200,15 @@ func newKey(alg Algorithm, signer, public any, opts []KeyOption) (*Key, error) {
 		k.verify, k.public = pub, pub
 	case famEC:
 		pub, ok := public.(*ecdsa.PublicKey)
-		if !ok {
+		if !ok || pub == nil || pub.Curve == nil || pub.X == nil || pub.Y == nil {
 			return nil, fmt.Errorf("%w: %s needs an ECDSA key, got %T", ErrKeyMismatch, alg, public)
 		}
 		if pub.Curve != info.curve {
 			return nil, fmt.Errorf("%w: %s needs curve %s, got %s", ErrKeyMismatch, alg, info.curve.Params().Name, pub.Curve.Params().Name)
+		}
+		// ECDH validates the point: it must lie on the curve.
+		if _, err := pub.ECDH(); err != nil {
+			return nil, fmt.Errorf("%w: %s public key is not a valid point", ErrKeyMismatch, alg)
 		}
 		k.verify, k.public = pub, pub
 	case famEd25519:
@@ -215,8 +220,11 @@ func newKey(alg Algorithm, signer, public any, opts []KeyOption) (*Key, error) {
 	}
 	if info.fam != famHMAC && signer != nil {
 		k.signer = signer
+		if err := checkKeyPair(k); err != nil {
+			return nil, err
+		}
 	}
-	if cfg.id != "" {
+	if cfg.idSet {
 		if err := checkKeyID(cfg.id); err != nil {
 			return nil, err
 		}
@@ -227,9 +235,29 @@ func newKey(alg Algorithm, signer, public any, opts []KeyOption) (*Key, error) {
 	return k, nil
 }
 
+// checkKeyPair signs a fixed message with k's private key and verifies it
+// with k's public key, so a private key whose public half does not belong to
+// it (an Ed25519 key of two different keys, an ECDSA key whose D does not
+// match X and Y) is refused when built instead of signing tokens that never
+// verify. RSA keys were already checked by [rsa.PrivateKey.Validate].
+func checkKeyPair(k *Key) error {
+	if k.info.fam == famRSA {
+		return nil
+	}
+	const msg = "jwtkit auth: key pair check"
+	sig, err := k.info.method.Sign(msg, k.signer)
+	if err == nil {
+		err = k.info.method.Verify(msg, sig, k.verify)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %s private key does not match its public key", ErrKeyMismatch, k.alg)
+	}
+	return nil
+}
+
 func checkKeyID(kid string) error {
-	if len(kid) > maxKeyIDLen {
-		return fmt.Errorf("%w: key id longer than %d bytes", ErrConfig, maxKeyIDLen)
+	if kid == "" || len(kid) > maxKeyIDLen {
+		return fmt.Errorf("%w: key id must be 1 to %d bytes", ErrConfig, maxKeyIDLen)
 	}
 	for i := 0; i < len(kid); i++ {
 		if c := kid[i]; c < 0x21 || c > 0x7e {
@@ -274,10 +302,20 @@ func NewPrivateKey(alg Algorithm, priv crypto.Signer, opts ...KeyOption) (*Key, 
 	}
 	switch p := priv.(type) {
 	case *rsa.PrivateKey:
+		if p == nil || p.N == nil {
+			return nil, fmt.Errorf("%w: empty RSA private key", ErrKeyMismatch)
+		}
 		if err := p.Validate(); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrKeyMismatch, alg, err)
 		}
-	case *ecdsa.PrivateKey, ed25519.PrivateKey:
+	case *ecdsa.PrivateKey:
+		if p == nil || p.D == nil {
+			return nil, fmt.Errorf("%w: empty ECDSA private key", ErrKeyMismatch)
+		}
+	case ed25519.PrivateKey:
+		if len(p) != ed25519.PrivateKeySize {
+			return nil, fmt.Errorf("%w: Ed25519 private key has %d bytes, need %d", ErrKeyMismatch, len(p), ed25519.PrivateKeySize)
+		}
 	default:
 		return nil, fmt.Errorf("%w: unsupported private key type %T", ErrKeyMismatch, priv)
 	}

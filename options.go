@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -47,6 +48,13 @@ type config struct {
 	errorHandler ErrorHandler
 	cookieName   string
 	logger       *slog.Logger
+
+	refreshStore RefreshStore
+	refreshTTL   time.Duration
+	familyTTL    time.Duration
+	reuseGrace   time.Duration
+	claimsLoader ClaimsLoader
+	events       func(context.Context, Event)
 }
 
 func defaultConfig() config {
@@ -56,6 +64,19 @@ func defaultConfig() config {
 		now:          time.Now,
 		random:       rand.Reader,
 		errorHandler: WriteError,
+		refreshTTL:   DefaultRefreshTTL,
+		familyTTL:    DefaultFamilyTTL,
+	}
+}
+
+// fillDefaults creates the default stores after the options ran, so that
+// an option-less Auth gets its own in-memory stores.
+func (c *config) fillDefaults() {
+	if c.refreshStore == nil {
+		c.refreshStore = NewMemoryStore()
+	}
+	if c.revocation == nil {
+		c.revocation = NewMemoryRevocationStore(c.now)
 	}
 }
 
@@ -75,6 +96,12 @@ func (c *config) validate() error {
 		return fmt.Errorf("%w: token size cap must be in [%d, %d]", ErrConfig, minMaxTokenSize, maxMaxTokenSize)
 	case c.now == nil || c.random == nil || c.errorHandler == nil:
 		return fmt.Errorf("%w: nil clock, random source or error handler", ErrConfig)
+	case c.familyTTL <= 0:
+		return fmt.Errorf("%w: session lifetime must be positive", ErrConfig)
+	case c.refreshTTL <= 0 || c.refreshTTL > c.familyTTL:
+		return fmt.Errorf("%w: refresh token lifetime must be in (0, session lifetime %v]", ErrConfig, c.familyTTL)
+	case c.reuseGrace < 0 || c.reuseGrace > MaxReuseGrace:
+		return fmt.Errorf("%w: reuse grace must be in [0, %v]", ErrConfig, MaxReuseGrace)
 	}
 	return nil
 }
@@ -124,9 +151,40 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.now = n
 // should change it.
 func WithRandom(r io.Reader) Option { return func(c *config) { c.random = r } }
 
-// WithRevocation sets the check consulted after every successful
-// verification. Default none.
+// WithRevocation sets the revocation check consulted after every successful
+// verification. When rc is also a [RevocationStore], logout and logout
+// everywhere record their revocations in it; give every instance the same
+// shared store. Default: a [MemoryRevocationStore] of this process only. A
+// service that only verifies may pass a read-only [RevocationChecker].
 func WithRevocation(rc RevocationChecker) Option { return func(c *config) { c.revocation = rc } }
+
+// WithRefreshStore sets the store of refresh-token families. Default: a
+// [MemoryStore] of this process only.
+func WithRefreshStore(s RefreshStore) Option { return func(c *config) { c.refreshStore = s } }
+
+// WithRefreshTTL sets the lifetime of each refresh token, renewed at every
+// rotation but never past the session's end. Default [DefaultRefreshTTL]
+// (7 days); at most the session lifetime.
+func WithRefreshTTL(d time.Duration) Option { return func(c *config) { c.refreshTTL = d } }
+
+// WithSessionTTL sets the absolute lifetime of a session (a refresh-token
+// family), after which the user must sign in again. Default
+// [DefaultFamilyTTL] (30 days).
+func WithSessionTTL(d time.Duration) Option { return func(c *config) { c.familyTTL = d } }
+
+// WithReuseGrace sets the window in which the immediate predecessor of the
+// newest refresh token may be presented again, while the newest is unused,
+// without counting as theft (two tabs refreshing at once). Default 0: every
+// replay revokes the family. At most [MaxReuseGrace].
+func WithReuseGrace(d time.Duration) Option { return func(c *config) { c.reuseGrace = d } }
+
+// WithClaimsLoader sets the function that reloads a user's claims at each
+// refresh. Required for [Auth.Refresh].
+func WithClaimsLoader(f ClaimsLoader) Option { return func(c *config) { c.claimsLoader = f } }
+
+// WithEvents sets a function that receives every security [Event], in the
+// goroutine of the request that caused it. Default none.
+func WithEvents(f func(context.Context, Event)) Option { return func(c *config) { c.events = f } }
 
 // WithErrorHandler sets the handler that writes the middleware's refusals.
 // Default [WriteError], which follows the JSON error shape {error, code}.

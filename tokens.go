@@ -47,7 +47,7 @@ func (a *Auth) Issue(ctx context.Context, c Claims) (*AccessToken, error) {
 		return nil, ErrNoSigningKey
 	}
 	if c.Subject == "" {
-		return nil, fmt.Errorf("%w: subject is required", ErrTokenClaims)
+		return nil, fmt.Errorf("%w: subject is required", ErrInvalidClaims)
 	}
 	id, err := uuid.NewRandomFromReader(a.cfg.random)
 	if err != nil {
@@ -164,8 +164,11 @@ func (a *Auth) Verify(ctx context.Context, token string) (*Claims, error) {
 			return nil, fmt.Errorf("%w: not base64url", ErrTokenMalformed)
 		}
 	}
-	if d2 < 0 || d1 == 0 || d2 == d1+1 || d2 == len(token)-1 {
-		return nil, fmt.Errorf("%w: not three non-empty segments", ErrTokenMalformed)
+	// The signature may be empty (an unsecured JWS, "alg":"none"): such a
+	// token is refused below for its alg, or as a bad signature, so the
+	// error names what the token tried.
+	if d2 < 0 || d1 == 0 || d2 == d1+1 {
+		return nil, fmt.Errorf("%w: not three segments with a header and a payload", ErrTokenMalformed)
 	}
 	hSeg, pSeg, sSeg := token[:d1], token[d1+1:d2], token[d2+1:]
 
@@ -192,12 +195,20 @@ func (a *Auth) Verify(ctx context.Context, token string) (*Claims, error) {
 	if h.Kid == "" {
 		return nil, fmt.Errorf("%w: no kid", ErrTokenUnknownKey)
 	}
+	// No key can have a kid that WithKeyID refuses: do not hand a key
+	// source (which may query a store or a URL with it) such a string.
+	if checkKeyID(h.Kid) != nil {
+		return nil, fmt.Errorf("%w: kid is not a valid key id", ErrTokenUnknownKey)
+	}
 	key, err := a.cfg.keys.VerificationKey(ctx, h.Kid)
 	if err != nil {
 		if errors.Is(err, ErrTokenUnknownKey) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%w: key source: %w", ErrUnavailable, err)
+		return nil, unavailable("key source", err)
+	}
+	if key == nil || key.info.method == nil {
+		return nil, fmt.Errorf("%w: key source returned no key and no error", ErrUnavailable)
 	}
 	if h.Alg != string(key.alg) {
 		return nil, fmt.Errorf("%w: alg does not match the key", ErrTokenAlgorithm)
@@ -223,13 +234,27 @@ func (a *Auth) Verify(ctx context.Context, token string) (*Claims, error) {
 	if rc := a.cfg.revocation; rc != nil {
 		revoked, err := rc.Revoked(ctx, c)
 		if err != nil {
-			return nil, fmt.Errorf("%w: revocation check: %w", ErrUnavailable, err)
+			return nil, unavailable("revocation check", err)
 		}
 		if revoked {
 			return nil, ErrTokenRevoked
 		}
 	}
 	return c, nil
+}
+
+// unavailable wraps the failure of a key source or revocation check in
+// [ErrUnavailable]. The cause stays reachable with [errors.Is] unless it
+// matches another failure class itself (a checker that returned
+// [ErrTokenRevoked] as its error, say): the result must match exactly one
+// class, and that class is ErrUnavailable.
+func unavailable(what string, err error) error {
+	for _, class := range [...]error{ErrNoToken, ErrInvalidToken, ErrInvalidRefreshToken, ErrForbidden, ErrConfig, ErrInvalidClaims} {
+		if errors.Is(err, class) {
+			return fmt.Errorf("%w: %s: %v", ErrUnavailable, what, err)
+		}
+	}
+	return fmt.Errorf("%w: %s: %w", ErrUnavailable, what, err)
 }
 
 func validTyp(t string) bool {

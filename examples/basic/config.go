@@ -19,6 +19,7 @@ type config struct {
 	accessTTL     time.Duration
 	adminEmail    string
 	adminPassword string
+	bcryptCost    int
 }
 
 // loadConfig reads the environment. Every error is one line that names the
@@ -30,6 +31,7 @@ func loadConfig(getenv func(string) string, logger *slog.Logger) (*config, error
 		audience:      envOr(getenv, "AUTH_AUDIENCE", "auth-example-api"),
 		adminEmail:    getenv("ADMIN_EMAIL"),
 		adminPassword: getenv("ADMIN_PASSWORD"),
+		bcryptCost:    12,
 	}
 	var err error
 	if c.accessTTL, err = envDuration(getenv, "AUTH_ACCESS_TTL", 15*time.Minute); err != nil {

@@ -65,6 +65,7 @@ func TestRegisterLoginMe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.bcryptCost = 10 // the lowest cost the library allows; keeps -race runs short
 	s, err := newServer(cfg, quiet)
 	if err != nil {
 		t.Fatal(err)

@@ -16,10 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-const (
-	bcryptCost   = 12
-	maxBodyBytes = 64 << 10
-)
+const maxBodyBytes = 64 << 10
 
 // user is an account; the hash never leaves the server.
 type user struct {
@@ -68,6 +65,7 @@ type server struct {
 	auth      *auth.Auth
 	users     *users
 	dummyHash []byte // compared against for unknown emails, so they cost the same
+	cost      int    // bcrypt cost
 	logger    *slog.Logger
 }
 
@@ -82,7 +80,7 @@ func newServer(cfg *config, logger *slog.Logger) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dummy, err := bcrypt.GenerateFromPassword([]byte(uuid.NewString()), bcryptCost)
+	dummy, err := bcrypt.GenerateFromPassword([]byte(uuid.NewString()), cfg.bcryptCost)
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +88,7 @@ func newServer(cfg *config, logger *slog.Logger) (*server, error) {
 		auth:      a,
 		users:     &users{byEmail: map[string]*user{}, byID: map[string]*user{}},
 		dummyHash: dummy,
+		cost:      cfg.bcryptCost,
 		logger:    logger,
 	}
 	if cfg.adminEmail != "" && cfg.adminPassword != "" {
@@ -123,7 +122,7 @@ func (s *server) createUser(email, password, name, role string) (*user, error) {
 	if strings.TrimSpace(name) == "" || len(name) > 200 {
 		return nil, errors.Join(errInvalidInput, errors.New("name is required"))
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,28 @@
+// Package testenv gives tests the addresses of the throwaway servers that
+// scripts/with-test-servers.sh starts. When a server is missing a test
+// skips, except under CI=true, where it fails: integration tests never skip
+// silently in CI.
+package testenv
+
+import (
+	"os"
+	"testing"
+)
+
+// PostgresURL returns the connection URL of the test PostgreSQL server.
+func PostgresURL(t testing.TB) string { return need(t, "AUTH_TEST_POSTGRES_URL", "PostgreSQL") }
+
+// RedisURL returns the URL of the test Redis server.
+func RedisURL(t testing.TB) string { return need(t, "AUTH_TEST_REDIS_URL", "Redis") }
+
+func need(t testing.TB, env, what string) string {
+	t.Helper()
+	v := os.Getenv(env)
+	if v == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is required under CI=true but %s is not set; run the tests through make test", what, env)
+		}
+		t.Skipf("%s not available (%s unset); run the tests through make test", what, env)
+	}
+	return v
+}

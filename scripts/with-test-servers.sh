@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Usage: scripts/with-test-servers.sh COMMAND [ARG...]
+#
+# Starts a throwaway PostgreSQL and Redis listening on loopback only,
+# exports their addresses as AUTH_TEST_POSTGRES_URL and AUTH_TEST_REDIS_URL,
+# runs COMMAND, and stops both servers and removes their data afterwards,
+# whatever COMMAND returns. A server that cannot be started is an error when
+# CI=true; otherwise its variable stays unset and the tests that need it skip.
+set -euo pipefail
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/authtest.XXXXXX")
+chmod 0755 "$work"
+pg_started=""
+redis_pid=""
+
+as_pg() {
+	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+cleanup() {
+	if [ -n "$pg_started" ]; then as_pg pg_ctl -D "$work/pg" -m immediate -w stop >/dev/null 2>&1 || true; fi
+	if [ -n "$redis_pid" ]; then kill "$redis_pid" 2>/dev/null || true; wait "$redis_pid" 2>/dev/null || true; fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail_or_warn() {
+	if [ "${CI:-}" = "true" ]; then echo "with-test-servers: $*" >&2; exit 1; fi
+	echo "with-test-servers: $* (tests that need it will skip)" >&2
+}
+
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 20000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+	done
+	return 1
+}
+
+pg_bin() {
+	local d
+	for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && { echo "$d"; return 0; }; done
+	command -v initdb >/dev/null 2>&1 && dirname "$(command -v initdb)"
+}
+
+# PostgreSQL
+if bin=$(pg_bin) && [ -n "$bin" ]; then
+	export PATH="$bin:$PATH"
+	pg_port=$(free_port)
+	mkdir -p "$work/pg"
+	[ "$(id -u)" = 0 ] && chown postgres "$work/pg"
+	if as_pg initdb -D "$work/pg" -A trust -U postgres --no-sync >"$work/initdb.log" 2>&1 &&
+		as_pg pg_ctl -D "$work/pg" -l "$work/pg/server.log" -w -t 60 \
+			-o "-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+			start >/dev/null; then
+		pg_started=1
+		export AUTH_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$pg_port/postgres?sslmode=disable"
+	else
+		cat "$work/initdb.log" "$work/pg/server.log" 2>/dev/null | tail -20 >&2 || true
+		fail_or_warn "PostgreSQL did not start"
+	fi
+else
+	fail_or_warn "PostgreSQL (initdb) not found"
+fi
+
+# Redis
+if command -v redis-server >/dev/null 2>&1; then
+	redis_port=$(free_port)
+	redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+		--dir "$work" --logfile "$work/redis.log" --daemonize no &
+	redis_pid=$!
+	ok=""
+	for _ in $(seq 1 100); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$redis_port") 2>/dev/null; then ok=1; break; fi
+		sleep 0.1
+	done
+	if [ -n "$ok" ]; then
+		export AUTH_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/0"
+	else
+		fail_or_warn "Redis did not start"
+	fi
+else
+	fail_or_warn "redis-server not found"
+fi
+
+echo "with-test-servers: postgres=${AUTH_TEST_POSTGRES_URL:-none} redis=${AUTH_TEST_REDIS_URL:-none}" >&2
+set +e
+"$@"
+rc=$?
+set -e
+exit $rc

@@ -1,0 +1,1261 @@
+package auth_test
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	"github.com/jwtkit/auth"
+)
+
+// The fixture: one issuer, one audience and one instant. Every verifier in
+// these tests runs on fxClock, so no result depends on when the tests run.
+const (
+	fxIssuer   = "https://id.example.com"
+	fxAudience = "https://api.example.com"
+)
+
+var fxNow = time.Date(2030, 6, 15, 10, 30, 0, 0, time.UTC)
+
+func fxClock() time.Time { return fxNow }
+
+// fxSecret holds the HMAC secrets: HS256 uses the first 32 bytes, HS384 the
+// first 48, HS512 all 64. fxOtherSecret is a second, unrelated one.
+var (
+	fxSecret      = []byte("fixture hmac secret, 64 bytes long, for HS256, HS384 and HS512!!")
+	fxOtherSecret = []byte("another secret, also of sixty-four bytes, and not weak either!!!")
+)
+
+// fxRaw holds the private keys the tests sign with, generated once per test
+// binary (RSA keys take a while) and shared by every test.
+var fxRaw = map[string]func() (crypto.Signer, error){
+	"rsa-a":   sync.OnceValues(func() (crypto.Signer, error) { return rsa.GenerateKey(rand.Reader, 2048) }),
+	"rsa-b":   sync.OnceValues(func() (crypto.Signer, error) { return rsa.GenerateKey(rand.Reader, 2048) }),
+	"p256-a":  sync.OnceValues(func() (crypto.Signer, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) }),
+	"p256-b":  sync.OnceValues(func() (crypto.Signer, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) }),
+	"p384-a":  sync.OnceValues(func() (crypto.Signer, error) { return ecdsa.GenerateKey(elliptic.P384(), rand.Reader) }),
+	"p384-b":  sync.OnceValues(func() (crypto.Signer, error) { return ecdsa.GenerateKey(elliptic.P384(), rand.Reader) }),
+	"p521-a":  sync.OnceValues(func() (crypto.Signer, error) { return ecdsa.GenerateKey(elliptic.P521(), rand.Reader) }),
+	"p521-b":  sync.OnceValues(func() (crypto.Signer, error) { return ecdsa.GenerateKey(elliptic.P521(), rand.Reader) }),
+	"ed-a":    sync.OnceValues(func() (crypto.Signer, error) { _, k, err := ed25519.GenerateKey(rand.Reader); return k, err }),
+	"ed-b":    sync.OnceValues(func() (crypto.Signer, error) { _, k, err := ed25519.GenerateKey(rand.Reader); return k, err }),
+	"rsa1024": sync.OnceValues(func() (crypto.Signer, error) { return rsa.GenerateKey(rand.Reader, 1024) }),
+}
+
+// rawKey returns the shared private key named name.
+func rawKey(t testing.TB, name string) crypto.Signer {
+	t.Helper()
+	gen, ok := fxRaw[name]
+	if !ok {
+		t.Fatalf("no fixture key %q", name)
+	}
+	k, err := gen()
+	if err != nil {
+		t.Fatalf("generate fixture key %q: %v", name, err)
+	}
+	return k
+}
+
+// signer is a key as the verifier holds it, and what golang-jwt needs to
+// sign with that key: the way to forge any token the key would accept.
+type signer struct {
+	key    *auth.Key         // nil for an attacker's key the verifier never saw
+	method jwt.SigningMethod // the key's algorithm
+	secret any               // []byte for HMAC, a crypto.Signer otherwise
+}
+
+func jwtMethod(t testing.TB, alg auth.Algorithm) jwt.SigningMethod {
+	t.Helper()
+	m := jwt.GetSigningMethod(string(alg))
+	if m == nil {
+		t.Fatalf("golang-jwt has no method %s", alg)
+	}
+	return m
+}
+
+// newSigner builds the auth.Key for alg from the fixture key named name
+// ("hmac" and "hmac-other" are the two secrets).
+func newSigner(t testing.TB, alg auth.Algorithm, name string, opts ...auth.KeyOption) signer {
+	t.Helper()
+	var (
+		key    *auth.Key
+		secret any
+		err    error
+	)
+	switch name {
+	case "hmac", "hmac-other":
+		src := fxSecret
+		if name == "hmac-other" {
+			src = fxOtherSecret
+		}
+		n := map[auth.Algorithm]int{auth.HS256: 32, auth.HS384: 48, auth.HS512: 64}[alg]
+		secret = src[:n]
+		key, err = auth.NewHMACKey(alg, src[:n], opts...)
+	default:
+		priv := rawKey(t, name)
+		secret = priv
+		key, err = auth.NewPrivateKey(alg, priv, opts...)
+	}
+	if err != nil {
+		t.Fatalf("new %s key from %q: %v", alg, name, err)
+	}
+	return signer{key: key, method: jwtMethod(t, alg), secret: secret}
+}
+
+// newAuth returns a verifier (and issuer) whose key set holds only k, on
+// the fixture's clock, issuer and audience.
+func newAuth(t testing.TB, k *auth.Key, opts ...auth.Option) *auth.Auth {
+	t.Helper()
+	ks, err := auth.NewKeySet(k)
+	if err != nil {
+		t.Fatalf("NewKeySet: %v", err)
+	}
+	base := []auth.Option{auth.WithKeys(ks), auth.WithIssuer(fxIssuer), auth.WithAudience(fxAudience), auth.WithClock(fxClock)}
+	a, err := auth.New(append(base, opts...)...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return a
+}
+
+// seg base64url-encodes b without padding, as a compact JWS segment.
+func seg(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("json.Marshal(%v): %v", v, err)
+	}
+	return b
+}
+
+// signInput returns the base64url signature of a JWS signing input.
+func signInput(t testing.TB, input string, s signer) string {
+	t.Helper()
+	sig, err := s.method.Sign(input, s.secret)
+	if err != nil {
+		t.Fatalf("%s.Sign: %v", s.method.Alg(), err)
+	}
+	return seg(sig)
+}
+
+// forgeRaw returns the compact JWS of exactly these header and payload
+// bytes, signed by s.
+func forgeRaw(t testing.TB, header, payload []byte, s signer) string {
+	t.Helper()
+	input := seg(header) + "." + seg(payload)
+	return input + "." + signInput(t, input, s)
+}
+
+// forge returns the compact JWS of header and claims (any JSON values),
+// signed by s.
+func forge(t testing.TB, header, claims any, s signer) string {
+	t.Helper()
+	return forgeRaw(t, mustJSON(t, header), mustJSON(t, claims), s)
+}
+
+// headerFor returns the header the library itself writes for s's key.
+func headerFor(s signer) map[string]any {
+	return map[string]any{"alg": string(s.key.Algorithm()), "kid": s.key.ID(), "typ": "at+jwt"}
+}
+
+// validClaims returns claims that every fixture verifier accepts.
+func validClaims() map[string]any {
+	return map[string]any{
+		"iss": fxIssuer,
+		"aud": fxAudience,
+		"sub": "user-1",
+		"jti": "7d2ad8c4-7f0e-4f43-9f3c-1f0f6f0e2b11",
+		"iat": fxNow.Unix() - 60,
+		"exp": fxNow.Unix() + 600,
+	}
+}
+
+// with returns a copy of m with the members of kv (name, value pairs) set;
+// a nil value removes the member.
+func with(m map[string]any, kv ...any) map[string]any {
+	out := maps.Clone(m)
+	for i := 0; i+1 < len(kv); i += 2 {
+		name := kv[i].(string)
+		if kv[i+1] == nil {
+			delete(out, name)
+			continue
+		}
+		out[name] = kv[i+1]
+	}
+	return out
+}
+
+// num is a JSON number written exactly as given.
+func num(s string) json.Number { return json.Number(s) }
+
+// segments splits a compact JWS into its three segments.
+func segments(t testing.TB, tok string) (h, p, s string) {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token %q has %d segments", abbrev(tok), len(parts))
+	}
+	return parts[0], parts[1], parts[2]
+}
+
+// abbrev shortens long tokens in failure messages.
+func abbrev(tok string) string {
+	if len(tok) <= 120 {
+		return tok
+	}
+	return fmt.Sprintf("%s...(%d bytes)", tok[:100], len(tok))
+}
+
+// errorClasses returns the failure classes err matches; every error of the
+// library matches exactly one.
+func errorClasses(err error) []error {
+	var out []error
+	for _, class := range []error{auth.ErrNoToken, auth.ErrInvalidToken, auth.ErrUnavailable, auth.ErrForbidden, auth.ErrConfig} {
+		if errors.Is(err, class) {
+			out = append(out, class)
+		}
+	}
+	return out
+}
+
+// classOf returns the class of one of the library's sentinels.
+func classOf(sentinel error) error {
+	if c := errorClasses(sentinel); len(c) == 1 {
+		return c[0]
+	}
+	return nil
+}
+
+// checkVerify verifies tok with a and checks that the result is want (nil
+// for success): the precise sentinel, exactly its class, and claims exactly
+// when there is no error.
+func checkVerify(t *testing.T, a *auth.Auth, tok string, want error) *auth.Claims {
+	t.Helper()
+	c, err := a.Verify(context.Background(), tok)
+	return checkResult(t, tok, c, err, want)
+}
+
+// checkResult checks the result c, err of verifying tok as checkVerify does.
+func checkResult(t *testing.T, tok string, c *auth.Claims, err, want error) *auth.Claims {
+	t.Helper()
+	if want == nil {
+		if err != nil {
+			t.Fatalf("Verify(%q) = %v; want nil", abbrev(tok), err)
+		}
+		if c == nil || c.Subject == "" {
+			t.Fatalf("Verify(%q) = %+v, nil; want claims with a subject", abbrev(tok), c)
+		}
+		return c
+	}
+	if !errors.Is(err, want) {
+		t.Errorf("Verify(%q) = %v; want %v", abbrev(tok), err, want)
+	}
+	if got, class := errorClasses(err), classOf(want); len(got) != 1 || got[0] != class {
+		t.Errorf("Verify(%q) = %v, of classes %v; want exactly %v", abbrev(tok), err, got, class)
+	}
+	if c != nil {
+		t.Errorf("Verify(%q) = %+v, %v; want nil claims with the error", abbrev(tok), c, err)
+	}
+	return nil
+}
+
+// withTrailingBits re-encodes a segment whose last character carries unused
+// bits so that those bits are not zero: the same bytes to a lenient decoder,
+// not a strict base64url encoding.
+func withTrailingBits(t testing.TB, s string) string {
+	t.Helper()
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	if len(s)%4 == 0 {
+		t.Fatalf("segment %q has no unused bits", s)
+	}
+	i := strings.IndexByte(alphabet, s[len(s)-1])
+	out := s[:len(s)-1] + string(alphabet[i|1])
+	if dec, err := base64.RawURLEncoding.DecodeString(out); err != nil || seg(dec) != s {
+		t.Fatalf("withTrailingBits(%q) = %q, which a lenient decoder does not read as the same bytes", s, out)
+	}
+	return out
+}
+
+// padded returns a JSON object that encodes to a segment whose length is not
+// a multiple of 4, so that it has unused trailing bits.
+func padded(t testing.TB, m map[string]any) []byte {
+	t.Helper()
+	for i := range 3 {
+		b := mustJSON(t, with(m, "pad", strings.Repeat("x", i)))
+		if len(seg(b))%4 != 0 {
+			return b
+		}
+	}
+	t.Fatal("no padding gives unused bits")
+	return nil
+}
+
+func TestVerifyRejects(t *testing.T) {
+	t.Parallel()
+
+	hs := newSigner(t, auth.HS256, "hmac")
+	hsOther := newSigner(t, auth.HS256, "hmac-other", auth.WithKeyID(hs.key.ID()))
+	rs := newSigner(t, auth.RS256, "rsa-a")
+	rsOther := newSigner(t, auth.RS256, "rsa-b", auth.WithKeyID(rs.key.ID()))
+	es := newSigner(t, auth.ES256, "p256-a")
+	esOther := newSigner(t, auth.ES256, "p256-b", auth.WithKeyID(es.key.ID()))
+	ed := newSigner(t, auth.EdDSA, "ed-a")
+	edOther := newSigner(t, auth.EdDSA, "ed-b", auth.WithKeyID(ed.key.ID()))
+
+	hsAuth := newAuth(t, hs.key)
+	rsAuth := newAuth(t, rs.key)
+	esAuth := newAuth(t, es.key)
+	edAuth := newAuth(t, ed.key)
+	bigAuth := newAuth(t, hs.key, auth.WithMaxTokenSize(64<<10))
+
+	good := validClaims()
+	hsHeader := headerFor(hs)
+	valid := forge(t, hsHeader, good, hs)
+
+	// Every rejection below changes one thing in a token that is accepted as
+	// it stands: make sure it is.
+	for _, v := range []struct {
+		a   *auth.Auth
+		tok string
+	}{
+		{hsAuth, valid},
+		{rsAuth, forge(t, headerFor(rs), good, rs)},
+		{esAuth, forge(t, headerFor(es), good, es)},
+		{edAuth, forge(t, headerFor(ed), good, ed)},
+		{bigAuth, valid},
+		{newAuth(t, hs.key, auth.WithMaxTokenSize(len(valid))), valid},
+	} {
+		checkVerify(t, v.a, v.tok, nil)
+	}
+	vh, vp, vs := segments(t, valid)
+
+	type tc struct {
+		name string
+		a    *auth.Auth // nil: hsAuth
+		tok  string
+		want error
+	}
+	var tests []tc
+	add := func(want error, name string, a *auth.Auth, tok string) {
+		tests = append(tests, tc{name: name, a: a, tok: tok, want: want})
+	}
+
+	// alg none, in any spelling, with or without a signature. Even a
+	// signature made with the real secret does not make "none" acceptable.
+	for _, none := range []string{"none", "None", "NONE", "nOnE"} {
+		h := with(hsHeader, "alg", none)
+		input := seg(mustJSON(t, h)) + "." + seg(mustJSON(t, good))
+		add(auth.ErrTokenAlgorithm, "alg "+none+" empty signature", nil, input+".")
+		add(auth.ErrTokenAlgorithm, "alg "+none+" signed with the real secret", nil, input+"."+signInput(t, input, hs))
+		add(auth.ErrTokenAlgorithm, "alg "+none+" with junk signature", rsAuth, seg(mustJSON(t, with(headerFor(rs), "alg", none)))+"."+seg(mustJSON(t, good))+".c2lnbmF0dXJl")
+		add(auth.ErrTokenAlgorithm, "alg "+none+" without kid", nil, seg(mustJSON(t, with(h, "kid", nil)))+"."+seg(mustJSON(t, good))+".")
+	}
+
+	// RS256 to HS256 confusion: the attacker knows the public key and uses
+	// it, in every encoding a naive verifier might hand to HMAC, as the
+	// secret. The kid names an RS256 key, so HS256 is refused outright.
+	rsaPub := rs.key.Public().(*rsa.PublicKey)
+	pkix, err := x509.MarshalPKIXPublicKey(rsaPub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkcs1 := x509.MarshalPKCS1PublicKey(rsaPub)
+	pemPKIX := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pkix})
+	pemPKCS1 := pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: pkcs1})
+	jwkJSON, err := rs.key.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwksJSON, err := auth.NewVerifyKeySet(rs.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	confusion := map[string][]byte{
+		"PEM PKIX":                pemPKIX,
+		"PEM PKIX no newline":     bytes.TrimRight(pemPKIX, "\n"),
+		"PEM PKCS1":               pemPKCS1,
+		"PEM PKCS1 no newline":    bytes.TrimRight(pemPKCS1, "\n"),
+		"DER PKIX":                pkix,
+		"DER PKCS1":               pkcs1,
+		"JWK JSON":                jwkJSON,
+		"JWK Set JSON":            jwksJSON.JWKS(),
+		"modulus bytes":           rsaPub.N.Bytes(),
+		"kid as secret":           []byte(rs.key.ID()),
+		"PEM PKIX CRLF line ends": bytes.ReplaceAll(pemPKIX, []byte("\n"), []byte("\r\n")),
+	}
+	for name, secret := range confusion {
+		for _, alg := range []auth.Algorithm{auth.HS256, auth.HS512} {
+			attacker := signer{method: jwtMethod(t, alg), secret: secret}
+			add(auth.ErrTokenAlgorithm, fmt.Sprintf("RS256 key, %s signed with %s", alg, name), rsAuth,
+				forge(t, with(headerFor(rs), "alg", string(alg)), good, attacker))
+		}
+	}
+	// The key fixes the algorithm: a token the right key really signed, but
+	// with another algorithm of its family, is refused too.
+	for _, c := range []struct {
+		alg auth.Algorithm
+		key string
+		a   *auth.Auth
+		kid string
+	}{
+		{auth.PS256, "rsa-a", rsAuth, rs.key.ID()},
+		{auth.RS512, "rsa-a", rsAuth, rs.key.ID()},
+		{auth.HS384, "hmac", hsAuth, hs.key.ID()},
+		{auth.HS512, "hmac", hsAuth, hs.key.ID()},
+	} {
+		s := newSigner(t, c.alg, c.key)
+		add(auth.ErrTokenAlgorithm, fmt.Sprintf("%s token for the same key's kid", c.alg), c.a,
+			forge(t, map[string]any{"alg": string(c.alg), "kid": c.kid, "typ": "at+jwt"}, good, s))
+	}
+	add(auth.ErrTokenAlgorithm, "alg lower case", nil, forge(t, with(hsHeader, "alg", "hs256"), good, hs))
+	add(auth.ErrTokenAlgorithm, "alg missing", nil, forge(t, with(hsHeader, "alg", nil), good, hs))
+	add(auth.ErrTokenAlgorithm, "alg empty", nil, forge(t, with(hsHeader, "alg", ""), good, hs))
+	add(auth.ErrTokenAlgorithm, "alg Ed25519 for EdDSA", edAuth, forge(t, with(headerFor(ed), "alg", "Ed25519"), good, ed))
+	add(auth.ErrTokenAlgorithm, "alg ES384 for an ES256 key", esAuth, forge(t, with(headerFor(es), "alg", "ES384"), good, es))
+	add(auth.ErrTokenAlgorithm, "alg HS256 for an ES256 key", esAuth, forge(t, with(headerFor(es), "alg", "HS256"), good, signer{method: jwt.SigningMethodHS256, secret: []byte("x")}))
+
+	// HMAC with an empty secret (or any secret but the real one).
+	add(auth.ErrTokenSignature, "HS256 signed with an empty secret", nil, forge(t, hsHeader, good, signer{method: jwt.SigningMethodHS256, secret: []byte{}}))
+	add(auth.ErrTokenSignature, "HS256 signed with the kid as secret", nil, forge(t, hsHeader, good, signer{method: jwt.SigningMethodHS256, secret: []byte(hs.key.ID())}))
+
+	// Unknown, missing and hostile kids: a kid is only ever a map key.
+	for name, kid := range map[string]string{
+		"unknown":         "some-other-key",
+		"empty":           "",
+		"path traversal":  "../../etc/passwd",
+		"SQL":             "' OR 1=1 --",
+		"NUL":             "\u0000",
+		"kid plus NUL":    hs.key.ID() + "\u0000",
+		"URL":             "http://evil/key",
+		"upper-cased kid": strings.ToUpper(hs.key.ID()),
+		"trailing space":  hs.key.ID() + " ",
+	} {
+		add(auth.ErrTokenUnknownKey, "kid "+name, nil, forge(t, with(hsHeader, "kid", kid), good, hs))
+	}
+	add(auth.ErrTokenUnknownKey, "kid missing", nil, forge(t, with(hsHeader, "kid", nil), good, hs))
+	add(auth.ErrTokenUnknownKey, "kid null", nil, forge(t, with(hsHeader, "kid", json.RawMessage("null")), good, hs))
+	longKid := forge(t, with(hsHeader, "kid", strings.Repeat("k", 10<<10)), good, hs)
+	if len(longKid) > 64<<10 {
+		t.Fatalf("10 KB kid token has %d bytes, over the cap", len(longKid))
+	}
+	add(auth.ErrTokenUnknownKey, "kid of 10 KB within the size cap", bigAuth, longKid)
+	add(auth.ErrTokenMalformed, "kid a number", nil, forge(t, with(hsHeader, "kid", 7), good, hs))
+
+	// Signatures that do not verify.
+	add(auth.ErrTokenSignature, "payload tampered, original signature", nil,
+		vh+"."+seg(mustJSON(t, with(good, "sub", "admin")))+"."+vs)
+	add(auth.ErrTokenSignature, "header tampered, original signature", nil,
+		seg(mustJSON(t, with(hsHeader, "typ", "AT+JWT")))+"."+vp+"."+vs)
+	rsValid := forge(t, headerFor(rs), good, rs)
+	rh, _, rsig := segments(t, rsValid)
+	add(auth.ErrTokenSignature, "RS256 payload tampered, original signature", rsAuth,
+		rh+"."+seg(mustJSON(t, with(good, "role", "admin")))+"."+rsig)
+	add(auth.ErrTokenSignature, "signature of another token", nil,
+		vh+"."+vp+"."+func() string { _, _, s := segments(t, forge(t, hsHeader, with(good, "sub", "x"), hs)); return s }())
+	add(auth.ErrTokenSignature, "empty signature", nil, vh+"."+vp+".")
+	add(auth.ErrTokenSignature, "HS256 other secret, same kid", nil, forge(t, hsHeader, good, hsOther))
+	add(auth.ErrTokenSignature, "RS256 other key, same kid", rsAuth, forge(t, headerFor(rsOther), good, rsOther))
+	add(auth.ErrTokenSignature, "ES256 other key, same kid", esAuth, forge(t, headerFor(esOther), good, esOther))
+	add(auth.ErrTokenSignature, "EdDSA other key, same kid", edAuth, forge(t, headerFor(edOther), good, edOther))
+	add(auth.ErrTokenSignature, "ES256 signature too short", esAuth, func() string {
+		h, p, s := segments(t, forge(t, headerFor(es), good, es))
+		raw, _ := base64.RawURLEncoding.DecodeString(s)
+		return h + "." + p + "." + seg(raw[:len(raw)-1])
+	}())
+
+	// Header members that would make a verifier trust the token's own
+	// choice of key, or that name extensions, are refused even when the
+	// rest is valid.
+	attackerJWK, err := newSigner(t, auth.RS256, "rsa-b").key.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	attacker := newSigner(t, auth.RS256, "rsa-b")
+	add(auth.ErrTokenHeader, "embedded jwk, verifier's kid", rsAuth,
+		forge(t, with(headerFor(rs), "jwk", json.RawMessage(attackerJWK)), good, attacker))
+	add(auth.ErrTokenHeader, "embedded jwk, attacker's kid", rsAuth,
+		forge(t, with(headerFor(attacker), "jwk", json.RawMessage(attackerJWK)), good, attacker))
+	for name, v := range map[string]any{
+		"jku":      "https://evil.example/jwks.json",
+		"x5u":      "https://evil.example/cert.pem",
+		"x5c":      []string{base64.StdEncoding.EncodeToString(pkix)},
+		"crit":     []string{"exp"},
+		"crit []":  []string{},
+		"jku null": json.RawMessage("null"),
+		"jwk {}":   map[string]any{},
+	} {
+		member, _, _ := strings.Cut(name, " ")
+		add(auth.ErrTokenHeader, "header "+name, nil, forge(t, with(hsHeader, member, v), good, hs))
+	}
+
+	// typ must say access token.
+	for name, typ := range map[string]any{
+		"missing":         nil,
+		"JWT":             "JWT",
+		"jwt":             "jwt",
+		"empty":           "",
+		"application/jwt": "application/jwt",
+		"trailing space":  "at+jwt ",
+		"parameters":      "at+jwt; charset=utf-8",
+		"jwt+at":          "jwt+at",
+	} {
+		add(auth.ErrTokenHeader, "typ "+name, nil, forge(t, with(hsHeader, "typ", typ), good, hs))
+	}
+	add(auth.ErrTokenMalformed, "typ a number", nil, forge(t, with(hsHeader, "typ", 1), good, hs))
+
+	// Validity window, without leeway.
+	now := fxNow.Unix()
+	add(auth.ErrTokenExpired, "expired", nil, forge(t, hsHeader, with(good, "exp", now-1), hs))
+	add(auth.ErrTokenExpired, "exp equal to now", nil, forge(t, hsHeader, with(good, "exp", now), hs))
+	add(auth.ErrTokenExpired, "exp half a second ago", nil, forge(t, hsHeader, with(good, "exp", num(fmt.Sprintf("%d.5", now-1))), hs))
+	add(auth.ErrTokenExpired, "exp 1970", nil, forge(t, hsHeader, with(good, "exp", 0, "iat", 0), hs))
+	add(auth.ErrTokenNotYetValid, "nbf in the future", nil, forge(t, hsHeader, with(good, "nbf", now+1), hs))
+	add(auth.ErrTokenNotYetValid, "iat in the future", nil, forge(t, hsHeader, with(good, "iat", now+1), hs))
+	add(auth.ErrTokenNotYetValid, "iat far in the future", nil, forge(t, hsHeader, with(good, "iat", now+3600, "exp", now+7200), hs))
+	leeway := newAuth(t, hs.key, auth.WithLeeway(time.Minute))
+	add(auth.ErrTokenExpired, "expired beyond the leeway", leeway, forge(t, hsHeader, with(good, "exp", now-60), hs))
+	add(auth.ErrTokenNotYetValid, "nbf beyond the leeway", leeway, forge(t, hsHeader, with(good, "nbf", now+61), hs))
+	add(auth.ErrTokenNotYetValid, "iat beyond the leeway", leeway, forge(t, hsHeader, with(good, "iat", now+61), hs))
+
+	// Required and checked claims.
+	for _, name := range []string{"exp", "iat", "iss", "aud", "sub", "jti"} {
+		add(auth.ErrTokenClaims, "missing "+name, nil, forge(t, hsHeader, with(good, name, nil), hs))
+	}
+	for name, kv := range map[string][]any{
+		"sub empty":              {"sub", ""},
+		"sub null":               {"sub", json.RawMessage("null")},
+		"jti empty":              {"jti", ""},
+		"wrong iss":              {"iss", "https://evil.example.com"},
+		"iss with trailing /":    {"iss", fxIssuer + "/"},
+		"iss upper case":         {"iss", strings.ToUpper(fxIssuer)},
+		"iss empty":              {"iss", ""},
+		"wrong aud":              {"aud", "https://other.example.com"},
+		"aud upper case":         {"aud", strings.ToUpper(fxAudience)},
+		"aud empty":              {"aud", ""},
+		"aud array without ours": {"aud", []string{"a", "b"}},
+		"aud empty array":        {"aud", []string{}},
+		"aud array of prefix":    {"aud", []string{fxAudience[:len(fxAudience)-1]}},
+	} {
+		add(auth.ErrTokenClaims, name, nil, forge(t, hsHeader, with(good, kv...), hs))
+	}
+
+	// Claims of the wrong JSON type, and payloads or headers that are not
+	// JSON objects, are malformed.
+	for name, kv := range map[string][]any{
+		"sub a number":          {"sub", 42},
+		"sub an object":         {"sub", map[string]any{"id": "user-1"}},
+		"exp a string":          {"exp", fmt.Sprint(now + 600)},
+		"exp null":              {"exp", json.RawMessage("null")},
+		"exp a bool":            {"exp", true},
+		"iat an array":          {"iat", []int64{now}},
+		"aud a number":          {"aud", 1},
+		"aud an object":         {"aud", map[string]any{"aud": fxAudience}},
+		"aud array with number": {"aud", []any{fxAudience, 1}},
+		"role an array":         {"role", []string{"admin"}},
+		"email a number":        {"email", 1},
+		"scope an array":        {"scope", []string{"read"}},
+		"jti a number":          {"jti", 1},
+		"iss an array":          {"iss", []string{fxIssuer}},
+		"iat_us a string":       {"iat_us", "1"},
+		"iat_us fractional":     {"iat_us", 1.5},
+		"iat_us exponent":       {"iat_us", num("1e6")},
+		"iat_us over int64":     {"iat_us", num("9223372036854775808")},
+	} {
+		add(auth.ErrTokenMalformed, name, nil, forge(t, hsHeader, with(good, kv...), hs))
+	}
+	hsJSON := mustJSON(t, hsHeader)
+	goodJSON := mustJSON(t, good)
+	for name, payload := range map[string]string{
+		"payload an array":           `[` + string(goodJSON) + `]`,
+		"payload a string":           `"` + fxIssuer + `"`,
+		"payload null":               `null`,
+		"payload a number":           `1`,
+		"payload not JSON":           `{"sub":`,
+		"payload trailing data":      string(goodJSON) + `x`,
+		"payload two objects":        string(goodJSON) + string(goodJSON),
+		"payload leading whitespace": ` ` + string(goodJSON),
+	} {
+		add(auth.ErrTokenMalformed, name, nil, forgeRaw(t, hsJSON, []byte(payload), hs))
+	}
+	for name, header := range map[string]string{
+		"header not JSON":    `{"alg":"HS256",`,
+		"header an array":    `["HS256"]`,
+		"header a string":    `"HS256"`,
+		"header alg number":  `{"alg":256,"kid":"` + hs.key.ID() + `","typ":"at+jwt"}`,
+		"header binary":      "\x00\x01\x02",
+		"header two objects": string(hsJSON) + string(hsJSON),
+	} {
+		add(auth.ErrTokenMalformed, name, nil, forgeRaw(t, []byte(header), goodJSON, hs))
+	}
+	add(auth.ErrTokenHeader, "header null", nil, forgeRaw(t, []byte("null"), goodJSON, hs))
+	add(auth.ErrTokenHeader, "header {}", nil, forgeRaw(t, []byte("{}"), goodJSON, hs))
+
+	// Absurd dates.
+	for name, kv := range map[string][]any{
+		"exp 1e300":                 {"exp", num("1e300")},
+		"exp 2^63":                  {"exp", num("9223372036854775808")},
+		"exp -1":                    {"exp", -1},
+		"exp 1e19":                  {"exp", num("1e19")},
+		"exp year 10000":            {"exp", int64(253402300800)},
+		"exp 12 digits":             {"exp", int64(999999999999)},
+		"exp 400 digits":            {"exp", num("1" + strings.Repeat("0", 400))},
+		"exp -1e300":                {"exp", num("-1e300")},
+		"iat -1":                    {"iat", -1},
+		"iat -0.5":                  {"iat", num("-0.5")},
+		"iat 1e300":                 {"iat", num("1e300")},
+		"nbf 1e300":                 {"nbf", num("1e300")},
+		"nbf -1":                    {"nbf", -1},
+		"iat_us disagrees with iat": {"iat_us", (now - 120) * 1e6},
+		"iat_us one second off":     {"iat_us", (now-60)*1e6 + 1e6},
+		"iat_us negative":           {"iat_us", -1},
+		"iat_us without iat":        {"iat", nil, "iat_us", (now - 60) * 1e6},
+	} {
+		add(auth.ErrTokenClaims, name, nil, forge(t, hsHeader, with(good, kv...), hs))
+	}
+
+	// Strict base64url only: no padding, no standard alphabet, no
+	// whitespace, no stray trailing bits.
+	add(auth.ErrTokenMalformed, "padding on the signature", nil, valid+"=")
+	add(auth.ErrTokenMalformed, "padding on the header, signed", nil, func() string {
+		h := base64.URLEncoding.EncodeToString(padded(t, hsHeader))
+		if !strings.HasSuffix(h, "=") {
+			t.Fatalf("header %q has no padding", h)
+		}
+		input := h + "." + vp
+		return input + "." + signInput(t, input, hs)
+	}())
+	add(auth.ErrTokenMalformed, "padded signature", nil, func() string {
+		raw, _ := base64.RawURLEncoding.DecodeString(vs)
+		return vh + "." + vp + "." + base64.URLEncoding.EncodeToString(raw)
+	}())
+	add(auth.ErrTokenMalformed, "standard alphabet signature", nil, func() string {
+		// Find a token whose signature has a character that differs between
+		// the two alphabets.
+		for i := range 100 {
+			tok := forge(t, hsHeader, with(good, "jti", fmt.Sprint(i)), hs)
+			h, p, s := segments(t, tok)
+			raw, _ := base64.RawURLEncoding.DecodeString(s)
+			if std := base64.RawStdEncoding.EncodeToString(raw); std != s {
+				return h + "." + p + "." + std
+			}
+		}
+		t.Fatal("no signature with - or _")
+		return ""
+	}())
+	add(auth.ErrTokenMalformed, "standard alphabet payload, signed", nil, func() string {
+		for i := range 100 {
+			b := mustJSON(t, with(good, "scope", strings.Repeat("?", i)))
+			if std := base64.RawStdEncoding.EncodeToString(b); std != seg(b) {
+				input := vh + "." + std
+				return input + "." + signInput(t, input, hs)
+			}
+		}
+		t.Fatal("no payload with + or /")
+		return ""
+	}())
+	add(auth.ErrTokenMalformed, "plus in the header", nil, vh[:5]+"+"+vh[6:]+"."+vp+"."+vs)
+	add(auth.ErrTokenMalformed, "slash in the payload", nil, vh+"."+vp[:7]+"/"+vp[8:]+"."+vs)
+	add(auth.ErrTokenMalformed, "newline inside the payload", nil, vh+"."+vp[:10]+"\n"+vp[10:]+"."+vs)
+	add(auth.ErrTokenMalformed, "CRLF inside the header", nil, vh[:10]+"\r\n"+vh[10:]+"."+vp+"."+vs)
+	add(auth.ErrTokenMalformed, "trailing newline", nil, valid+"\n")
+	add(auth.ErrTokenMalformed, "leading space", nil, " "+valid)
+	add(auth.ErrTokenMalformed, "Bearer prefix", nil, "Bearer "+valid)
+	add(auth.ErrTokenMalformed, "tab inside the signature", nil, vh+"."+vp+"."+vs[:5]+"\t"+vs[5:])
+	add(auth.ErrTokenMalformed, "NUL byte", nil, valid[:20]+"\x00"+valid[20:])
+	add(auth.ErrTokenMalformed, "non-ASCII", nil, vh+"."+vp+"é."+vs)
+	add(auth.ErrTokenMalformed, "trailing bits in the header", nil, func() string {
+		h := withTrailingBits(t, seg(padded(t, hsHeader)))
+		input := h + "." + vp
+		return input + "." + signInput(t, input, hs)
+	}())
+	add(auth.ErrTokenMalformed, "trailing bits in the payload, signed", nil, func() string {
+		p := withTrailingBits(t, seg(padded(t, good)))
+		input := vh + "." + p
+		return input + "." + signInput(t, input, hs)
+	}())
+	add(auth.ErrTokenMalformed, "trailing bits in the signature", nil, vh+"."+vp+"."+withTrailingBits(t, vs))
+	add(auth.ErrTokenMalformed, "header of impossible length", nil, "eyJhb."+vp+"."+vs)
+	add(auth.ErrTokenMalformed, "two segments", nil, vh+"."+vp)
+	add(auth.ErrTokenMalformed, "one segment", nil, vh)
+	add(auth.ErrTokenMalformed, "four segments", nil, valid+"."+vs)
+	add(auth.ErrTokenMalformed, "four segments, empty last", nil, valid+".")
+	add(auth.ErrTokenMalformed, "JWE-like five segments", nil, vh+".."+vp+"."+vs+"."+vs)
+	add(auth.ErrTokenMalformed, "empty header", nil, "."+vp+"."+vs)
+	add(auth.ErrTokenMalformed, "empty payload", nil, vh+".."+vs)
+	add(auth.ErrTokenMalformed, "only dots", nil, "..")
+	add(auth.ErrTokenMalformed, "three dots", nil, "...")
+	add(auth.ErrTokenMalformed, "one dot", nil, ".")
+	add(auth.ErrTokenMalformed, "garbage", nil, "not-a-token")
+
+	// Size cap, checked before anything else.
+	add(auth.ErrTokenTooLarge, "8 KiB + 1", nil, strings.Repeat("a", auth.DefaultMaxTokenSize+1))
+	add(auth.ErrTokenTooLarge, "valid signature, 8 KiB + 1", nil, func() string {
+		// The smallest scope that takes the token over the cap; the
+		// encoding grows by one or two bytes a step, so the token has
+		// 8 KiB + 1 or + 2 bytes.
+		for n := 5000; n < 7000; n++ {
+			tok := forge(t, hsHeader, with(good, "scope", strings.Repeat("s", n)), hs)
+			if len(tok) > auth.DefaultMaxTokenSize {
+				checkVerify(t, bigAuth, tok, nil) // valid but for its size
+				if n > 5000 {
+					checkVerify(t, hsAuth, forge(t, hsHeader, with(good, "scope", strings.Repeat("s", n-1)), hs), nil)
+				}
+				return tok
+			}
+		}
+		t.Fatal("no scope length reaches the cap")
+		return ""
+	}())
+	add(auth.ErrTokenTooLarge, "a megabyte of dots", nil, strings.Repeat(".", 1<<20))
+	add(auth.ErrTokenTooLarge, "over a custom cap", newAuth(t, hs.key, auth.WithMaxTokenSize(len(valid)-1)), valid)
+
+	add(auth.ErrNoToken, "empty string", nil, "")
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a := tt.a
+			if a == nil {
+				a = hsAuth
+			}
+			checkVerify(t, a, tt.tok, tt.want)
+		})
+	}
+}
+
+func TestVerifyAccepts(t *testing.T) {
+	t.Parallel()
+	hs := newSigner(t, auth.HS256, "hmac")
+	hsAuth := newAuth(t, hs.key)
+	leeway := newAuth(t, hs.key, auth.WithLeeway(time.Minute))
+	good := validClaims()
+	h := headerFor(hs)
+	now := fxNow.Unix()
+
+	tests := []struct {
+		name   string
+		a      *auth.Auth
+		header map[string]any
+		claims map[string]any
+	}{
+		{"typ at+jwt", hsAuth, h, good},
+		{"typ AT+JWT", hsAuth, with(h, "typ", "AT+JWT"), good},
+		{"typ application/at+jwt", hsAuth, with(h, "typ", "application/at+jwt"), good},
+		{"typ Application/AT+JWT", hsAuth, with(h, "typ", "Application/AT+JWT"), good},
+		{"aud array holding ours", hsAuth, h, with(good, "aud", []string{"other", fxAudience})},
+		{"aud array of one", hsAuth, h, with(good, "aud", []string{fxAudience})},
+		{"exp one second from now", hsAuth, h, with(good, "exp", now+1)},
+		{"exp fractional, just ahead", hsAuth, h, with(good, "exp", num(fmt.Sprintf("%d.5", now)))},
+		{"nbf now", hsAuth, h, with(good, "nbf", now)},
+		{"iat now", hsAuth, h, with(good, "iat", now)},
+		{"iat with matching iat_us", hsAuth, h, with(good, "iat_us", (now-60)*1e6+999999)},
+		{"leeway: expired 59s ago", leeway, h, with(good, "exp", now-59)},
+		{"leeway: exp equal to now", leeway, h, with(good, "exp", now)},
+		{"leeway: nbf 60s ahead", leeway, h, with(good, "nbf", now+60)},
+		{"leeway: iat 60s ahead", leeway, h, with(good, "iat", now+60)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			checkVerify(t, tt.a, forge(t, tt.header, tt.claims, hs), nil)
+		})
+	}
+}
+
+// TestVerifyOversizedIsCheap shows the size cap comes before any work: a
+// megabyte of dots is refused without allocating. It is not parallel, since
+// AllocsPerRun counts every allocation of the process.
+func TestVerifyOversizedIsCheap(t *testing.T) {
+	a := newAuth(t, newSigner(t, auth.HS256, "hmac").key)
+	ctx := context.Background()
+	dots := strings.Repeat(".", 1<<20)
+	var err error
+	allocs := testing.AllocsPerRun(100, func() { _, err = a.Verify(ctx, dots) })
+	if !errors.Is(err, auth.ErrTokenTooLarge) {
+		t.Fatalf("Verify(1 MiB of dots) = %v; want %v", err, auth.ErrTokenTooLarge)
+	}
+	if allocs > 1 {
+		t.Errorf("Verify(1 MiB of dots) allocates %v times per call; want at most 1", allocs)
+	}
+	// A generous bound that only a verifier scanning or decoding the
+	// megabyte, ten thousand times over, could exceed.
+	start := time.Now()
+	for range 10000 {
+		_, _ = a.Verify(ctx, dots)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("10000 Verify(1 MiB of dots) took %v; want far under 2s", d)
+	}
+}
+
+// staticSource is a KeySource that always answers the same.
+type staticSource struct {
+	key *auth.Key
+	err error
+}
+
+func (s staticSource) VerificationKey(context.Context, string) (*auth.Key, error) {
+	return s.key, s.err
+}
+
+func TestVerifyKeySourceFailure(t *testing.T) {
+	t.Parallel()
+	hs := newSigner(t, auth.HS256, "hmac")
+	tok := forge(t, headerFor(hs), validClaims(), hs)
+	errFetch := errors.New("jwks fetch failed")
+
+	tests := []struct {
+		name      string
+		src       staticSource
+		want      error
+		wantCause error // also reachable with errors.Is, when set
+	}{
+		{"fetch error", staticSource{err: errFetch}, auth.ErrUnavailable, errFetch},
+		{"deadline", staticSource{err: context.DeadlineExceeded}, auth.ErrUnavailable, context.DeadlineExceeded},
+		{"no key, no error", staticSource{}, auth.ErrUnavailable, nil},
+		{"zero key", staticSource{key: &auth.Key{}}, auth.ErrUnavailable, nil},
+		{"error matching another class", staticSource{err: fmt.Errorf("upstream said: %w", auth.ErrTokenSignature)}, auth.ErrUnavailable, nil},
+		{"unknown key", staticSource{err: fmt.Errorf("jwks: %w", auth.ErrTokenUnknownKey)}, auth.ErrTokenUnknownKey, nil},
+		{"the key", staticSource{key: hs.key}, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a, err := auth.New(auth.WithKeySource(tt.src), auth.WithIssuer(fxIssuer), auth.WithAudience(fxAudience), auth.WithClock(fxClock))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := a.Verify(context.Background(), tok)
+			checkResult(t, tok, c, err, tt.want)
+			if tt.wantCause != nil && !errors.Is(err, tt.wantCause) {
+				t.Errorf("Verify(%q) = %v; want it to wrap %v", tok, err, tt.wantCause)
+			}
+		})
+	}
+}
+
+// countingSource is a KeySource that records the kids it is asked for.
+type countingSource struct {
+	auth.KeySource
+	mu   sync.Mutex
+	kids []string
+}
+
+func (s *countingSource) VerificationKey(ctx context.Context, kid string) (*auth.Key, error) {
+	s.mu.Lock()
+	s.kids = append(s.kids, kid)
+	s.mu.Unlock()
+	return s.KeySource.VerificationKey(ctx, kid)
+}
+
+// TestVerifyKidReachesSource shows which kids a key source is handed: only
+// ones a key could have (1 to 128 printable ASCII characters), since a
+// source may use the kid in a query or a URL.
+func TestVerifyKidReachesSource(t *testing.T) {
+	t.Parallel()
+	hs := newSigner(t, auth.HS256, "hmac")
+	tests := []struct {
+		kid     string
+		reaches bool
+	}{
+		{hs.key.ID(), true},
+		{"../../etc/passwd", true},
+		{"http://evil/key", true},
+		{strings.Repeat("k", 128), true},
+		{strings.Repeat("k", 129), false},
+		{strings.Repeat("k", 10<<10), false},
+		{"' OR 1=1 --", false},
+		{`\u0000`, true}, // six printable characters, not a NUL
+		{"\x00", false},
+		{"kid\x00", false},
+		{"k\u00e9y", false},
+		{"tab\tkid", false},
+		{"line\nkid", false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%.20q", tt.kid), func(t *testing.T) {
+			t.Parallel()
+			ks, err := auth.NewVerifyKeySet(hs.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := &countingSource{KeySource: ks}
+			a, err := auth.New(auth.WithKeySource(src), auth.WithIssuer(fxIssuer), auth.WithAudience(fxAudience),
+				auth.WithClock(fxClock), auth.WithMaxTokenSize(64<<10))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := auth.ErrTokenUnknownKey
+			if tt.kid == hs.key.ID() {
+				want = nil
+			}
+			checkVerify(t, a, forge(t, with(headerFor(hs), "kid", tt.kid), validClaims(), hs), want)
+			if got := len(src.kids) == 1 && src.kids[0] == tt.kid; got != tt.reaches || len(src.kids) > 1 {
+				t.Errorf("key source asked for %q; want it asked for %q: %v", src.kids, tt.kid, tt.reaches)
+			}
+		})
+	}
+}
+
+func TestVerifyRevocation(t *testing.T) {
+	t.Parallel()
+	hs := newSigner(t, auth.HS256, "hmac")
+	good := validClaims()
+	tok := forge(t, headerFor(hs), good, hs)
+	expired := forge(t, headerFor(hs), with(good, "exp", fxNow.Unix()-1), hs)
+	h, _, sig := segments(t, tok)
+	tampered := h + "." + seg(mustJSON(t, with(good, "sub", "admin"))) + "." + sig
+	errStore := errors.New("denylist unreachable")
+
+	tests := []struct {
+		name    string
+		revoked bool
+		err     error
+		tok     string
+		want    error
+		calls   int // calls expected to the checker
+	}{
+		{"not revoked", false, nil, tok, nil, 1},
+		{"revoked", true, nil, tok, auth.ErrTokenRevoked, 1},
+		{"store error", false, errStore, tok, auth.ErrUnavailable, 1},
+		{"store error wins over revoked", true, errStore, tok, auth.ErrUnavailable, 1},
+		{"checker returns a token error", false, auth.ErrTokenRevoked, tok, auth.ErrUnavailable, 1},
+		{"invalid token never reaches the checker", true, nil, expired, auth.ErrTokenExpired, 0},
+		{"bad signature never reaches the checker", true, nil, tampered, auth.ErrTokenSignature, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			calls := 0
+			rc := auth.RevocationFunc(func(_ context.Context, c *auth.Claims) (bool, error) {
+				mu.Lock()
+				calls++
+				mu.Unlock()
+				if c.Subject != "user-1" || c.ID != good["jti"] {
+					t.Errorf("Revoked got claims %+v; want the token's", c)
+				}
+				return tt.revoked, tt.err
+			})
+			a := newAuth(t, hs.key, auth.WithRevocation(rc))
+			c, err := a.Verify(context.Background(), tt.tok)
+			// checkResult also makes sure an ErrUnavailable is not an
+			// ErrInvalidToken.
+			checkResult(t, tt.tok, c, err, tt.want)
+			if tt.err != nil && !errors.Is(tt.err, auth.ErrInvalidToken) && !errors.Is(err, tt.err) {
+				t.Errorf("Verify(%q) = %v; want it to wrap %v", tt.tok, err, tt.err)
+			}
+			if calls != tt.calls {
+				t.Errorf("revocation checker called %d times; want %d", calls, tt.calls)
+			}
+		})
+	}
+}
+
+// everyAlgorithm lists each algorithm with the fixture key it signs with.
+var everyAlgorithm = []struct {
+	alg auth.Algorithm
+	key string
+}{
+	{auth.HS256, "hmac"}, {auth.HS384, "hmac"}, {auth.HS512, "hmac"},
+	{auth.RS256, "rsa-a"}, {auth.RS384, "rsa-a"}, {auth.RS512, "rsa-a"},
+	{auth.PS256, "rsa-a"}, {auth.PS384, "rsa-a"}, {auth.PS512, "rsa-a"},
+	{auth.ES256, "p256-a"}, {auth.ES384, "p384-a"}, {auth.ES512, "p521-a"},
+	{auth.EdDSA, "ed-a"},
+}
+
+// decodeHeader returns the JOSE header of tok.
+func decodeHeader(t testing.TB, tok string) map[string]any {
+	t.Helper()
+	h, _, _ := segments(t, tok)
+	b, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		t.Fatalf("header of %q: %v", tok, err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("header of %q: %v", tok, err)
+	}
+	return m
+}
+
+func TestIssueVerifyEveryAlgorithm(t *testing.T) {
+	t.Parallel()
+	for _, tt := range everyAlgorithm {
+		t.Run(string(tt.alg), func(t *testing.T) {
+			t.Parallel()
+			s := newSigner(t, tt.alg, tt.key)
+			a := newAuth(t, s.key)
+			in := auth.Claims{Subject: "user-1", Role: "admin", Email: "a@example.com", Scope: "read write", NotBefore: fxNow.Add(-time.Minute)}
+			at, err := a.Issue(context.Background(), in)
+			if err != nil {
+				t.Fatalf("Issue(%+v) = %v", in, err)
+			}
+			h := decodeHeader(t, at.Token)
+			want := map[string]any{"alg": string(tt.alg), "kid": s.key.ID(), "typ": "at+jwt"}
+			if !maps.Equal(h, want) {
+				t.Errorf("header = %v; want %v", h, want)
+			}
+			c := checkVerify(t, a, at.Token, nil)
+			if c.Subject != in.Subject || c.Role != in.Role || c.Email != in.Email || c.Scope != in.Scope ||
+				!c.NotBefore.Equal(in.NotBefore) || c.ID != at.Claims.ID || !c.IssuedAt.Equal(at.Claims.IssuedAt) ||
+				!c.ExpiresAt.Equal(at.Claims.ExpiresAt) || c.Issuer != fxIssuer || !c.HasAudience(fxAudience) {
+				t.Errorf("Verify(Issue(%+v)) = %+v; want the issued claims %+v", in, c, at.Claims)
+			}
+			// The token is bound to the key and algorithm: a verifier with
+			// any other key of the same algorithm refuses it.
+			other := newAuth(t, newSigner(t, tt.alg, otherKey[tt.key], auth.WithKeyID(s.key.ID())).key)
+			checkVerify(t, other, at.Token, auth.ErrTokenSignature)
+		})
+	}
+}
+
+// otherKey names, for each fixture key, another of the same kind.
+var otherKey = map[string]string{
+	"hmac": "hmac-other", "rsa-a": "rsa-b", "p256-a": "p256-b",
+	"p384-a": "p384-b", "p521-a": "p521-b", "ed-a": "ed-b",
+}
+
+func TestIssueSetsClaims(t *testing.T) {
+	t.Parallel()
+	s := newSigner(t, auth.ES256, "p256-a")
+	a := newAuth(t, s.key)
+	// The caller's values for the claims Issue owns are overwritten.
+	in := auth.Claims{
+		Subject: "user-1", Issuer: "https://evil.example.com", Audience: []string{"evil"},
+		IssuedAt: fxNow.Add(-time.Hour), ExpiresAt: fxNow.Add(24 * time.Hour), ID: "chosen",
+	}
+	at, err := a.Issue(context.Background(), in)
+	if err != nil {
+		t.Fatalf("Issue = %v", err)
+	}
+	c := checkVerify(t, a, at.Token, nil)
+	for _, got := range []*auth.Claims{at.Claims, c} {
+		if got.Issuer != fxIssuer {
+			t.Errorf("Issuer = %q; want %q", got.Issuer, fxIssuer)
+		}
+		if len(got.Audience) != 1 || got.Audience[0] != fxAudience {
+			t.Errorf("Audience = %q; want [%q]", got.Audience, fxAudience)
+		}
+		if !got.IssuedAt.Equal(fxNow) {
+			t.Errorf("IssuedAt = %v; want %v", got.IssuedAt, fxNow)
+		}
+		if want := fxNow.Add(auth.DefaultAccessTTL); !got.ExpiresAt.Equal(want) {
+			t.Errorf("ExpiresAt = %v; want %v (the default lifetime)", got.ExpiresAt, want)
+		}
+		if id, err := uuid.Parse(got.ID); err != nil || id.Version() != 4 || got.ID != id.String() {
+			t.Errorf("ID = %q; want a canonical random UUID", got.ID)
+		}
+	}
+	if at.ExpiresIn() != 15*time.Minute {
+		t.Errorf("ExpiresIn() = %v; want 15m", at.ExpiresIn())
+	}
+	var payload map[string]any
+	if err := at.Claims.Decode(&payload); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"iss", "aud", "sub", "iat", "exp", "jti"} {
+		if _, ok := payload[name]; !ok {
+			t.Errorf("payload %v lacks %q", payload, name)
+		}
+	}
+
+	a30 := newAuth(t, s.key, auth.WithAccessTTL(30*time.Second))
+	at, err = a30.Issue(context.Background(), auth.Claims{Subject: "u"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at.ExpiresIn() != 30*time.Second || !at.Claims.ExpiresAt.Equal(fxNow.Add(30*time.Second)) {
+		t.Errorf("with WithAccessTTL(30s): ExpiresIn() = %v, ExpiresAt = %v; want 30s, %v", at.ExpiresIn(), at.Claims.ExpiresAt, fxNow.Add(30*time.Second))
+	}
+}
+
+func TestIssueUniqueIDs(t *testing.T) {
+	t.Parallel()
+	a := newAuth(t, newSigner(t, auth.HS256, "hmac").key)
+	seen := make(map[string]bool, 1000)
+	for range 1000 {
+		at, err := a.Issue(context.Background(), auth.Claims{Subject: "u"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := uuid.Parse(at.Claims.ID); err != nil {
+			t.Fatalf("ID %q is not a UUID: %v", at.Claims.ID, err)
+		}
+		if seen[at.Claims.ID] {
+			t.Fatalf("ID %q issued twice", at.Claims.ID)
+		}
+		seen[at.Claims.ID] = true
+	}
+}
+
+func TestIssueRequiresSubject(t *testing.T) {
+	t.Parallel()
+	a := newAuth(t, newSigner(t, auth.HS256, "hmac").key)
+	at, err := a.Issue(context.Background(), auth.Claims{Role: "admin"})
+	if !errors.Is(err, auth.ErrInvalidClaims) || errors.Is(err, auth.ErrInvalidToken) || at != nil {
+		t.Errorf("Issue(no subject) = %v, %v; want nil, %v", at, err, auth.ErrInvalidClaims)
+	}
+}
+
+// appClaims are an application's own claims, carried with Extra.
+type appClaims struct {
+	Tenant string   `json:"tenant"`
+	Flags  []string `json:"flags"`
+	Level  int      `json:"level"`
+}
+
+func TestIssueExtraRoundTrip(t *testing.T) {
+	t.Parallel()
+	a := newAuth(t, newSigner(t, auth.EdDSA, "ed-a").key)
+	in := appClaims{Tenant: "acme", Flags: []string{"beta", "x"}, Level: 3}
+	at, err := a.Issue(context.Background(), auth.Claims{Subject: "user-1", Role: "user", Extra: in})
+	if err != nil {
+		t.Fatalf("Issue(Extra: %+v) = %v", in, err)
+	}
+	c := checkVerify(t, a, at.Token, nil)
+	if c.Extra != nil {
+		t.Errorf("verified Extra = %v; want nil", c.Extra)
+	}
+	for name, claims := range map[string]*auth.Claims{"verified": c, "issued": at.Claims} {
+		var got appClaims
+		if err := claims.Decode(&got); err != nil {
+			t.Fatalf("%s Decode = %v", name, err)
+		}
+		if got.Tenant != in.Tenant || got.Level != in.Level || strings.Join(got.Flags, ",") != strings.Join(in.Flags, ",") {
+			t.Errorf("%s Decode = %+v; want %+v", name, got, in)
+		}
+		// Library claims are decoded too, from the same payload.
+		var std struct {
+			Sub  string `json:"sub"`
+			Role string `json:"role"`
+		}
+		if err := claims.Decode(&std); err != nil || std.Sub != "user-1" || std.Role != "user" {
+			t.Errorf("%s Decode(sub, role) = %+v, %v; want user-1, user", name, std, err)
+		}
+	}
+	if c.Role != "user" || c.Subject != "user-1" {
+		t.Errorf("claims = %+v; Extra must not disturb the library's claims", c)
+	}
+
+	// Map and empty extras.
+	for _, extra := range []any{map[string]any{"tenant": "acme"}, map[string]any{}, struct{}{}, json.RawMessage(`{"tenant":"acme"}`)} {
+		at, err := a.Issue(context.Background(), auth.Claims{Subject: "user-1", Extra: extra})
+		if err != nil {
+			t.Errorf("Issue(Extra: %#v) = %v; want nil", extra, err)
+			continue
+		}
+		checkVerify(t, a, at.Token, nil)
+	}
+
+	var unsigned auth.Claims
+	if err := unsigned.Decode(&appClaims{}); err == nil {
+		t.Errorf("Decode of claims that were never signed = nil; want an error")
+	}
+}
+
+func TestIssueExtraRefused(t *testing.T) {
+	t.Parallel()
+	a := newAuth(t, newSigner(t, auth.HS256, "hmac").key)
+	tests := map[string]any{
+		"sub":           map[string]any{"sub": "admin"},
+		"Sub":           map[string]any{"Sub": "admin"},
+		"SUB":           map[string]any{"SUB": "admin"},
+		"long s in sub": map[string]any{"\u017fub": "admin"}, // folds to "sub" like encoding/json does
+		"iss":           map[string]any{"iss": "x"},
+		"aud":           map[string]any{"aud": "x"},
+		"exp":           map[string]any{"exp": 1},
+		"EXP":           map[string]any{"EXP": 1},
+		"nbf":           map[string]any{"nbf": 1},
+		"iat":           map[string]any{"iat": 1},
+		"iat_us":        map[string]any{"iat_us": 1},
+		"Iat_Us":        map[string]any{"Iat_Us": 1},
+		"jti":           map[string]any{"jti": "x"},
+		"role":          map[string]any{"role": "admin"},
+		"Role":          map[string]any{"Role": "admin"},
+		"email":         map[string]any{"email": "x"},
+		"scope":         map[string]any{"scope": "admin"},
+		"struct tag":    struct{ Role string }{"admin"},
+		"string":        "admin",
+		"number":        42,
+		"array":         []string{"sub"},
+		"null":          json.RawMessage("null"),
+		"bool":          true,
+		"unencodable":   map[string]any{"c": make(chan int)},
+	}
+	for name, extra := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			at, err := a.Issue(context.Background(), auth.Claims{Subject: "user-1", Extra: extra})
+			if !errors.Is(err, auth.ErrInvalidClaims) || errors.Is(err, auth.ErrInvalidToken) || at != nil {
+				t.Errorf("Issue(Extra: %#v) = %v, %v; want nil, %v", extra, at, err, auth.ErrInvalidClaims)
+			}
+		})
+	}
+}
+
+func TestIssuedAtMicroseconds(t *testing.T) {
+	t.Parallel()
+	s := newSigner(t, auth.HS256, "hmac")
+	now := fxNow.Add(123456789 * time.Nanosecond)
+	a := newAuth(t, s.key, auth.WithClock(func() time.Time { return now }))
+	at, err := a.Issue(context.Background(), auth.Claims{Subject: "u"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := checkVerify(t, a, at.Token, nil)
+	want := fxNow.Add(123456 * time.Microsecond)
+	if !c.IssuedAt.Equal(want) || !at.Claims.IssuedAt.Equal(want) {
+		t.Errorf("IssuedAt = %v (issued %v); want %v", c.IssuedAt, at.Claims.IssuedAt, want)
+	}
+	// A token issued a microsecond later is distinguishable, within the
+	// same second.
+	later := now.Add(time.Microsecond)
+	b := newAuth(t, s.key, auth.WithClock(func() time.Time { return later }))
+	at2, err := b.Issue(context.Background(), auth.Claims{Subject: "u"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2 := checkVerify(t, b, at2.Token, nil)
+	if !c2.IssuedAt.After(c.IssuedAt) || c2.IssuedAt.Unix() != c.IssuedAt.Unix() {
+		t.Errorf("IssuedAt %v then %v; want the second a microsecond later, same second", c.IssuedAt, c2.IssuedAt)
+	}
+	// ExpiresIn counts whole seconds of the token.
+	if at.ExpiresIn() != auth.DefaultAccessTTL {
+		t.Errorf("ExpiresIn() = %v; want %v", at.ExpiresIn(), auth.DefaultAccessTTL)
+	}
+}
+
+// TestVerifySignatureCheckedFirst shows the payload of a token that is not
+// signed by the key is never parsed: a payload that is not even base64url
+// JSON gets a signature error, not a parse error.
+func TestVerifySignatureCheckedFirst(t *testing.T) {
+	t.Parallel()
+	hs := newSigner(t, auth.HS256, "hmac")
+	a := newAuth(t, hs.key)
+	h := seg(mustJSON(t, headerFor(hs)))
+	for _, payload := range []string{"AAAA", seg([]byte(`[1,2,3]`)), seg([]byte(`{"exp":1e300}`))} {
+		tok := h + "." + payload + "." + seg(make([]byte, 32))
+		checkVerify(t, a, tok, auth.ErrTokenSignature)
+	}
+}
