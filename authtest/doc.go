@@ -41,4 +41,8 @@
 //
 // The suite calls the store only through [auth.RefreshStore]; it needs
 // nothing else from it.
+//
+// [TestRevocationStore] and [TestThrottle] do the same for
+// [auth.RevocationStore] (the access-token denylist and per-user cutoff) and
+// [auth.Throttle] (login throttling).
 package authtest

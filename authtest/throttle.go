@@ -1,0 +1,121 @@
+package authtest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jwtkit/auth"
+)
+
+// TestThrottle runs the clauses of the [auth.Throttle] contract against
+// throttles of rate 5 per 15 minutes returned by newThrottle (each must
+// start empty): five failures in a burst are allowed and the sixth attempt
+// waits three minutes; credit returns at one failure per three minutes;
+// Reset forgets a key; keys are isolated; concurrent failures of one key are
+// all counted; a cancelled context fails.
+func TestThrottle(t *testing.T, newThrottle func(t *testing.T, rate auth.Rate) auth.Throttle) {
+	t.Helper()
+	rate := auth.Rate{Limit: 5, Window: 15 * time.Minute}
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	wait := func(t *testing.T, th auth.Throttle, key string, at time.Time, want time.Duration) {
+		t.Helper()
+		got, err := th.Check(ctx, key, at)
+		if err != nil || !near(got, want) {
+			t.Errorf("Check(%s, +%v) = %v, %v; want %v", key[:8], at.Sub(now), got, err, want)
+		}
+	}
+	fail := func(t *testing.T, th auth.Throttle, key string, at time.Time) time.Duration {
+		t.Helper()
+		d, err := th.Fail(ctx, key, at)
+		if err != nil {
+			t.Fatalf("Fail = %v", err)
+		}
+		return d
+	}
+	t.Run("Burst", func(t *testing.T) {
+		th := newThrottle(t, rate)
+		key := uuid.NewString()
+		wait(t, th, key, now, 0)
+		for i := 1; i <= 4; i++ {
+			if d := fail(t, th, key, now); d != 0 {
+				t.Fatalf("failure %d: wait %v; want 0", i, d)
+			}
+		}
+		if d := fail(t, th, key, now); !near(d, 3*time.Minute) {
+			t.Errorf("fifth failure: wait %v; want 3m", d)
+		}
+		wait(t, th, key, now, 3*time.Minute)
+		wait(t, th, key, now.Add(time.Minute), 2*time.Minute)
+		wait(t, th, key, now.Add(3*time.Minute), 0)
+		if d := fail(t, th, key, now.Add(3*time.Minute)); !near(d, 3*time.Minute) {
+			t.Errorf("failure after the wait: wait %v; want 3m", d)
+		}
+		wait(t, th, key, now.Add(16*time.Minute), 0)
+	})
+	t.Run("Reset", func(t *testing.T) {
+		th := newThrottle(t, rate)
+		key := uuid.NewString()
+		for i := 0; i < 5; i++ {
+			fail(t, th, key, now)
+		}
+		if err := th.Reset(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+		wait(t, th, key, now, 0)
+		if err := th.Reset(ctx, uuid.NewString()); err != nil {
+			t.Errorf("Reset(unknown) = %v; want nil", err)
+		}
+	})
+	t.Run("Isolation", func(t *testing.T) {
+		th := newThrottle(t, rate)
+		a, b := uuid.NewString(), uuid.NewString()
+		for i := 0; i < 5; i++ {
+			fail(t, th, a, now)
+		}
+		wait(t, th, b, now, 0)
+	})
+	t.Run("Concurrent", func(t *testing.T) {
+		th := newThrottle(t, rate)
+		key := uuid.NewString()
+		var wg sync.WaitGroup
+		for i := 0; i < 10; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := th.Fail(ctx, key, now); err != nil {
+					t.Errorf("Fail = %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		// Ten failures at once: tat is now + 30m, so the wait is 18 minutes.
+		wait(t, th, key, now, 18*time.Minute)
+	})
+	t.Run("CancelledContext", func(t *testing.T) {
+		th := newThrottle(t, rate)
+		c, cancel := context.WithCancel(ctx)
+		cancel()
+		key := uuid.NewString()
+		if _, err := th.Fail(c, key, now); !errors.Is(err, context.Canceled) {
+			t.Errorf("Fail(cancelled) = %v; want context.Canceled", err)
+		}
+		if _, err := th.Check(c, key, now); !errors.Is(err, context.Canceled) {
+			t.Errorf("Check(cancelled) = %v; want context.Canceled", err)
+		}
+		if err := th.Reset(c, key); !errors.Is(err, context.Canceled) {
+			t.Errorf("Reset(cancelled) = %v; want context.Canceled", err)
+		}
+	})
+}
+
+// near reports whether got is want to the millisecond (stores may keep
+// milliseconds only).
+func near(got, want time.Duration) bool {
+	d := got - want
+	return d > -2*time.Millisecond && d < 2*time.Millisecond
+}
