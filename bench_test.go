@@ -51,9 +51,9 @@ var (
 	benchFixtures = map[Algorithm]*benchFixture{}
 )
 
-// fixture returns the shared fixture for alg, building it on first use (an
-// RSA key takes a while to generate).
-func fixture(b *testing.B, alg Algorithm) *benchFixture {
+// benchFixtureFor returns the shared fixture for alg, building it on first
+// use (an RSA key takes a while to generate).
+func benchFixtureFor(b *testing.B, alg Algorithm) *benchFixture {
 	b.Helper()
 	benchMu.Lock()
 	defer benchMu.Unlock()
@@ -87,7 +87,7 @@ func fixture(b *testing.B, alg Algorithm) *benchFixture {
 func BenchmarkSign(b *testing.B) {
 	for _, alg := range benchAlgs {
 		b.Run(string(alg), func(b *testing.B) {
-			a := fixture(b, alg).auth
+			a := benchFixtureFor(b, alg).auth
 			ctx := context.Background()
 			c := benchClaims()
 			b.ReportAllocs()
@@ -103,7 +103,7 @@ func BenchmarkSign(b *testing.B) {
 func BenchmarkVerify(b *testing.B) {
 	for _, alg := range benchAlgs {
 		b.Run(string(alg), func(b *testing.B) {
-			f := fixture(b, alg)
+			f := benchFixtureFor(b, alg)
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -137,7 +137,7 @@ var benchHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request)
 
 func BenchmarkMiddleware(b *testing.B) {
 	setup := func(b *testing.B) (http.Handler, *http.Request) {
-		f := fixture(b, HS256)
+		f := benchFixtureFor(b, HS256)
 		r := httptest.NewRequest(http.MethodGet, "/me", nil)
 		r.Header.Set("Authorization", "Bearer "+f.token)
 		return f.auth.Require(benchHandler), r
@@ -180,7 +180,7 @@ type benchJWTClaims struct {
 func BenchmarkGolangJWTParse(b *testing.B) {
 	for _, alg := range benchAlgs {
 		b.Run(string(alg), func(b *testing.B) {
-			f := fixture(b, alg)
+			f := benchFixtureFor(b, alg)
 			kid, vk := f.key.ID(), f.key.verify
 			p := jwt.NewParser(
 				jwt.WithValidMethods([]string{string(alg)}),
