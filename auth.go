@@ -26,6 +26,9 @@ func New(opts ...Option) (*Auth, error) {
 		return nil, err
 	}
 	cfg.fillDefaults()
+	if err := cfg.fillPasswords(); err != nil {
+		return nil, err
+	}
 	return &Auth{cfg: cfg}, nil
 }
 

@@ -28,6 +28,13 @@ const (
 	EventUserRevoked EventKind = "user_revoked"
 	// EventAccessTokenRevoked: one access token's jti was denied.
 	EventAccessTokenRevoked EventKind = "access_token_revoked"
+	// EventLoginSucceeded: a login started a session.
+	EventLoginSucceeded EventKind = "login_succeeded"
+	// EventLoginFailed: a login failed (unknown login or wrong password;
+	// UserID is set when the account exists).
+	EventLoginFailed EventKind = "login_failed"
+	// EventLoginThrottled: a login was refused by throttling.
+	EventLoginThrottled EventKind = "login_throttled"
 )
 
 // Event is a security event, delivered to the handler of [WithEvents] and

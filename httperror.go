@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 )
 
 // Stable error codes of the JSON error shape {"error": "...", "code": "..."}.
@@ -16,6 +18,11 @@ const (
 	CodeInsufficientScope = "INSUFFICIENT_SCOPE"
 	CodeUnavailable       = "UNAVAILABLE"
 	CodeInvalidRefresh    = "INVALID_REFRESH_TOKEN"
+	CodeInvalidCreds      = "INVALID_CREDENTIALS"
+	CodeTooManyAttempts   = "TOO_MANY_ATTEMPTS"
+	CodeInvalidInput      = "INVALID_INPUT"
+	CodeBodyTooLarge      = "BODY_TOO_LARGE"
+	CodeCrossOrigin       = "CROSS_ORIGIN"
 	CodeInternal          = "INTERNAL"
 )
 
@@ -41,6 +48,16 @@ func problemFor(err error) problem {
 		return problem{http.StatusUnauthorized, CodeTokenRevoked, "access token revoked", `Bearer error="invalid_token", error_description="the access token was revoked"`}
 	case errors.Is(err, ErrInvalidToken):
 		return problem{http.StatusUnauthorized, CodeInvalidToken, "invalid access token", `Bearer error="invalid_token"`}
+	case errors.Is(err, ErrInvalidCredentials):
+		return problem{http.StatusUnauthorized, CodeInvalidCreds, "invalid email or password", ""}
+	case errors.Is(err, ErrTooManyAttempts):
+		return problem{http.StatusTooManyRequests, CodeTooManyAttempts, "too many attempts, retry later", ""}
+	case errors.Is(err, ErrInvalidInput), errors.Is(err, ErrInvalidPassword):
+		return problem{http.StatusBadRequest, CodeInvalidInput, "invalid input", ""}
+	case errors.Is(err, ErrBodyTooLarge):
+		return problem{http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "request body too large", ""}
+	case errors.Is(err, ErrCrossOrigin):
+		return problem{http.StatusForbidden, CodeCrossOrigin, "cross-origin request refused", ""}
 	case errors.Is(err, ErrInvalidRefreshToken):
 		return problem{http.StatusUnauthorized, CodeInvalidRefresh, "invalid refresh token", ""}
 	case errors.Is(err, ErrInsufficientScope):
@@ -71,15 +88,24 @@ func WriteError(w http.ResponseWriter, _ *http.Request, err error) {
 	if p.status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", RetryAfterSeconds)
 	}
+	var te *ThrottledError
+	if errors.As(err, &te) {
+		secs := int64((te.RetryAfter + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+	}
 	writeJSONError(w, p.status, p.code, p.msg)
 }
 
-func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
+func writeJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(struct {
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, struct {
 		Error string `json:"error"`
 		Code  string `json:"code"`
 	}{msg, code})

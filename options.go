@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 )
 
@@ -55,6 +56,13 @@ type config struct {
 	reuseGrace   time.Duration
 	claimsLoader ClaimsLoader
 	events       func(context.Context, Event)
+
+	passwords      *Passwords
+	credentials    CredentialStore
+	loginThrottle  Throttle
+	trustedProxies []netip.Prefix
+	cookie         CookieConfig
+	trustedOrigins []string
 }
 
 func defaultConfig() config {
@@ -66,6 +74,7 @@ func defaultConfig() config {
 		errorHandler: WriteError,
 		refreshTTL:   DefaultRefreshTTL,
 		familyTTL:    DefaultFamilyTTL,
+		cookie:       DefaultCookie(),
 	}
 }
 
@@ -78,6 +87,19 @@ func (c *config) fillDefaults() {
 	if c.revocation == nil {
 		c.revocation = NewMemoryRevocationStore(c.now)
 	}
+	if c.loginThrottle == nil {
+		c.loginThrottle, _ = NewMemoryThrottle(DefaultLoginRate, 0)
+	}
+}
+
+// fillPasswords creates the default hasher.
+func (c *config) fillPasswords() error {
+	if c.passwords != nil {
+		return nil
+	}
+	p, err := NewPasswords()
+	c.passwords = p
+	return err
 }
 
 func (c *config) validate() error {
@@ -102,6 +124,14 @@ func (c *config) validate() error {
 		return fmt.Errorf("%w: refresh token lifetime must be in (0, session lifetime %v]", ErrConfig, c.familyTTL)
 	case c.reuseGrace < 0 || c.reuseGrace > MaxReuseGrace:
 		return fmt.Errorf("%w: reuse grace must be in [0, %v]", ErrConfig, MaxReuseGrace)
+	}
+	if err := c.cookie.validate(); err != nil {
+		return err
+	}
+	for _, o := range c.trustedOrigins {
+		if err := http.NewCrossOriginProtection().AddTrustedOrigin(o); err != nil {
+			return fmt.Errorf("%w: trusted origin: %v", ErrConfig, err)
+		}
 	}
 	return nil
 }
@@ -201,3 +231,34 @@ func WithCookie(name string) Option { return func(c *config) { c.cookieName = na
 // WithLogger sets the logger for refused tokens (at debug level, never with
 // the token). Default: no logging.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithPasswords sets the password hasher used by [Auth.Login] and
+// [Auth.HashPassword]. Default: [NewPasswords] with its defaults (bcrypt
+// cost 12, one fewer concurrent computation than the CPUs).
+func WithPasswords(p *Passwords) Option { return func(c *config) { c.passwords = p } }
+
+// WithCredentials sets the account store [Auth.Login] checks passwords
+// against. Required for Login.
+func WithCredentials(s CredentialStore) Option { return func(c *config) { c.credentials = s } }
+
+// WithLoginThrottle sets the throttle of failed logins, per account and per
+// client address. Default: a [MemoryThrottle] of [DefaultLoginRate] (5 per
+// 15 minutes) for this process only; give instances a shared one.
+func WithLoginThrottle(t Throttle) Option { return func(c *config) { c.loginThrottle = t } }
+
+// WithTrustedProxies sets the proxies whose X-Forwarded-For is believed when
+// finding a client's address ([Auth.ClientFrom]). Default none: the address
+// is the connection's peer.
+func WithTrustedProxies(prefixes ...netip.Prefix) Option {
+	return func(c *config) { c.trustedProxies = append([]netip.Prefix(nil), prefixes...) }
+}
+
+// WithRefreshCookie sets the refresh-token cookie. Default [DefaultCookie].
+func WithRefreshCookie(cc CookieConfig) Option { return func(c *config) { c.cookie = cc } }
+
+// WithTrustedOrigins adds origins (such as "https://app.example.com") whose
+// cross-origin requests [Auth.CrossOriginProtection] lets through. Default
+// none.
+func WithTrustedOrigins(origins ...string) Option {
+	return func(c *config) { c.trustedOrigins = append(c.trustedOrigins, origins...) }
+}

@@ -1,0 +1,217 @@
+package auth
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// MaxBodyBytes caps the JSON body the handlers read.
+const MaxBodyBytes = 64 << 10
+
+// Request failures of the HTTP helpers.
+var (
+	// ErrInvalidInput means a request body is not the expected JSON (bad
+	// syntax, unknown or mistyped fields, trailing data) or a field breaks a
+	// rule. HTTP answers 400 INVALID_INPUT.
+	ErrInvalidInput = errors.New("auth: invalid input")
+	// ErrBodyTooLarge means a request body exceeds [MaxBodyBytes]. HTTP
+	// answers 413 BODY_TOO_LARGE.
+	ErrBodyTooLarge = errors.New("auth: request body too large")
+	// ErrCrossOrigin means [Auth.CrossOriginProtection] refused a
+	// cross-origin browser request. HTTP answers 403 CROSS_ORIGIN.
+	ErrCrossOrigin = errors.New("auth: cross-origin request refused")
+)
+
+// DecodeJSON decodes the body of r into v strictly: one JSON value of at
+// most [MaxBodyBytes], no unknown fields, nothing after it. It returns an
+// error matching [ErrInvalidInput] or [ErrBodyTooLarge].
+func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	return decodeJSON(w, r, v, false)
+}
+
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any, emptyOK bool) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if errors.Is(err, io.EOF) && emptyOK {
+		return nil
+	}
+	if err == nil {
+		if _, extra := dec.Token(); extra != io.EOF {
+			err = errors.New("data after the JSON value")
+		}
+	}
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return ErrBodyTooLarge
+		}
+		return fmt.Errorf("%w: %v", ErrInvalidInput, err)
+	}
+	return nil
+}
+
+// RefreshTransfer says how a refresh token travels to the client.
+type RefreshTransfer string
+
+// The transfers. Browsers keep the refresh token in an HttpOnly cookie;
+// clients that cannot keep cookies ask for it in the body with
+// "refreshTransfer": "body".
+const (
+	TransferCookie RefreshTransfer = "cookie"
+	TransferBody   RefreshTransfer = "body"
+)
+
+// ParseTransfer returns the transfer named s: "" or "cookie" for
+// [TransferCookie], "body" for [TransferBody], and an error matching
+// [ErrInvalidInput] otherwise.
+func ParseTransfer(s string) (RefreshTransfer, error) {
+	switch RefreshTransfer(s) {
+	case "", TransferCookie:
+		return TransferCookie, nil
+	case TransferBody:
+		return TransferBody, nil
+	}
+	return "", fmt.Errorf("%w: refreshTransfer must be \"cookie\" or \"body\"", ErrInvalidInput)
+}
+
+// WriteSession writes a response that carries the tokens of s: a JSON
+// object with fields, "accessToken" and "expiresIn" (seconds), and the
+// refresh token either in the refresh cookie or, for [TransferBody], as
+// "refreshToken" in the body (then no cookie is set). The response has
+// Cache-Control: no-store.
+func (a *Auth) WriteSession(w http.ResponseWriter, status int, s *Session, transfer RefreshTransfer, fields map[string]any) {
+	body := make(map[string]any, len(fields)+3)
+	for k, v := range fields {
+		body[k] = v
+	}
+	body["accessToken"] = s.Access.Token
+	body["expiresIn"] = int64(s.Access.ExpiresIn().Seconds())
+	if transfer == TransferBody {
+		body["refreshToken"] = s.RefreshToken
+	} else {
+		a.SetRefreshCookie(w, s.RefreshToken, s.RefreshExpiresAt)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, status, body)
+}
+
+// presentedRefresh returns the refresh token of a refresh or logout
+// request: "refreshToken" in the JSON body (an empty body is fine), else
+// the refresh cookie.
+func (a *Auth) presentedRefresh(w http.ResponseWriter, r *http.Request) (string, RefreshTransfer, error) {
+	var in struct {
+		RefreshToken *string `json:"refreshToken"`
+	}
+	if err := decodeJSON(w, r, &in, true); err != nil {
+		return "", "", err
+	}
+	if in.RefreshToken != nil {
+		return *in.RefreshToken, TransferBody, nil
+	}
+	return a.refreshCookie(r), TransferCookie, nil
+}
+
+// RefreshHandler returns the handler of POST /api/auth/refresh. It takes the
+// refresh token from {"refreshToken": "..."} in the body or from the refresh
+// cookie, rotates it ([Auth.Refresh]) and answers 200 {accessToken,
+// expiresIn} with the rotated token where the old one came from (the body,
+// or the cookie). A refused token answers 401 INVALID_REFRESH_TOKEN and
+// clears the cookie; a store failure answers 503 and leaves the cookie.
+// Mount it behind [Auth.CrossOriginProtection].
+func (a *Auth) RefreshHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, transfer, err := a.presentedRefresh(w, r)
+		if err != nil {
+			WriteError(w, r, err)
+			return
+		}
+		s, err := a.Refresh(r.Context(), tok, a.ClientFrom(r))
+		if err != nil {
+			if errors.Is(err, ErrInvalidRefreshToken) {
+				a.ClearRefreshCookie(w)
+			}
+			a.writeFailure(w, r, err)
+			return
+		}
+		a.WriteSession(w, http.StatusOK, s, transfer, nil)
+	})
+}
+
+// LogoutHandler returns the handler of POST /api/auth/logout. It revokes
+// the session of the refresh token (body or cookie), denies the bearer
+// access token when one is sent and valid, clears the cookie and answers 200
+// {"message": ...}. It is idempotent: a missing, unknown or revoked token
+// still answers 200. A store failure answers 503 and leaves the cookie.
+func (a *Auth) LogoutHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, _, err := a.presentedRefresh(w, r)
+		if err != nil {
+			WriteError(w, r, err)
+			return
+		}
+		if bearer, err := a.extract(r); err == nil {
+			c, err := a.Verify(r.Context(), bearer)
+			switch {
+			case err == nil:
+				if err := a.RevokeAccessToken(r.Context(), c); err != nil {
+					a.writeFailure(w, r, err)
+					return
+				}
+			case errors.Is(err, ErrUnavailable):
+				a.writeFailure(w, r, err)
+				return
+			}
+		}
+		if err := a.RevokeRefreshToken(r.Context(), tok); err != nil {
+			a.writeFailure(w, r, err)
+			return
+		}
+		a.ClearRefreshCookie(w)
+		writeJSON(w, http.StatusOK, map[string]string{"message": "logged out"})
+	})
+}
+
+// LogoutAllHandler returns the handler of POST /api/auth/logout-all, which
+// needs a valid bearer token: every session of its user is revoked and every
+// access token issued to the user before now stops working ([Auth.RevokeUser]);
+// it clears the cookie and answers 200 {"message": ...}.
+func (a *Auth) LogoutAllHandler() http.Handler {
+	return a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := ClaimsFromContext(r.Context())
+		if err := a.RevokeUser(r.Context(), c.Subject); err != nil {
+			a.writeFailure(w, r, err)
+			return
+		}
+		a.ClearRefreshCookie(w)
+		writeJSON(w, http.StatusOK, map[string]string{"message": "logged out everywhere"})
+	}))
+}
+
+// CrossOriginProtection wraps h in the standard library's
+// [http.CrossOriginProtection]: state-changing cross-origin browser requests
+// (judged by Sec-Fetch-Site and Origin) are refused with 403 CROSS_ORIGIN in
+// the JSON error shape. Wrap every state-changing route that a cookie
+// authenticates, and login and registration too (against login CSRF).
+// Origins added with [WithTrustedOrigins] are let through.
+func (a *Auth) CrossOriginProtection(h http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	for _, o := range a.cfg.trustedOrigins {
+		_ = cop.AddTrustedOrigin(o) // validated in New
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, r, ErrCrossOrigin)
+	}))
+	return cop.Handler(h)
+}
+
+// writeFailure logs what the client is not told, then writes the error.
+func (a *Auth) writeFailure(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, ErrUnavailable) || ErrorStatus(err) >= 500 {
+		a.logWarn(r.Context(), "auth: request failed", err)
+	}
+	WriteError(w, r, err)
+}
