@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jwtkit/auth"
@@ -17,6 +19,10 @@ type config struct {
 	issuer        string
 	audience      string
 	accessTTL     time.Duration
+	refreshTTL    time.Duration
+	reuseGrace    time.Duration
+	loginRate     auth.Rate
+	cookieSecure  bool
 	adminEmail    string
 	adminPassword string
 	bcryptCost    int
@@ -34,8 +40,32 @@ func loadConfig(getenv func(string) string, logger *slog.Logger) (*config, error
 		bcryptCost:    12,
 	}
 	var err error
-	if c.accessTTL, err = envDuration(getenv, "AUTH_ACCESS_TTL", 15*time.Minute); err != nil {
+	if c.accessTTL, err = envDuration(getenv, "AUTH_ACCESS_TTL", auth.DefaultAccessTTL); err != nil {
 		return nil, err
+	}
+	if c.refreshTTL, err = envDuration(getenv, "AUTH_REFRESH_TTL", auth.DefaultRefreshTTL); err != nil {
+		return nil, err
+	}
+	if v := getenv("AUTH_REUSE_GRACE"); v != "" {
+		if c.reuseGrace, err = time.ParseDuration(v); err != nil || c.reuseGrace < 0 {
+			return nil, fmt.Errorf("AUTH_REUSE_GRACE: %q is not a Go duration of 0 or more", v)
+		}
+	}
+	if c.loginRate, err = parseRate(envOr(getenv, "AUTH_LOGIN_LIMIT", "5/15m")); err != nil {
+		return nil, fmt.Errorf("AUTH_LOGIN_LIMIT: %w", err)
+	}
+	switch v := envOr(getenv, "AUTH_COOKIE_SECURE", "true"); v {
+	case "true", "1":
+		c.cookieSecure = true
+	case "false", "0":
+		logger.Warn("AUTH_COOKIE_SECURE=false: the refresh cookie is sent over plain HTTP; use it only for development")
+	default:
+		return nil, fmt.Errorf("AUTH_COOKIE_SECURE: %q is not true or false", v)
+	}
+	if v := getenv("AUTH_BCRYPT_COST"); v != "" {
+		if c.bcryptCost, err = strconv.Atoi(v); err != nil || c.bcryptCost < auth.MinBcryptCost || c.bcryptCost > 31 {
+			return nil, fmt.Errorf("AUTH_BCRYPT_COST: %q is not a cost from %d to 31", v, auth.MinBcryptCost)
+		}
 	}
 	alg, err := auth.ParseAlgorithm(envOr(getenv, "AUTH_ALG", "HS256"))
 	if err != nil {
@@ -86,6 +116,20 @@ func loadKey(getenv func(string) string, alg auth.Algorithm, logger *slog.Logger
 		}
 		return k, nil
 	}
+}
+
+// parseRate parses N/DURATION, such as 5/15m.
+func parseRate(s string) (auth.Rate, error) {
+	n, d, ok := strings.Cut(s, "/")
+	limit, err := strconv.Atoi(n)
+	if !ok || err != nil || limit < 1 {
+		return auth.Rate{}, fmt.Errorf("%q is not N/DURATION with N at least 1", s)
+	}
+	window, err := time.ParseDuration(d)
+	if err != nil || window <= 0 {
+		return auth.Rate{}, fmt.Errorf("%q is not N/DURATION with a positive duration", s)
+	}
+	return auth.Rate{Limit: limit, Window: window}, nil
 }
 
 func envOr(getenv func(string) string, name, def string) string {

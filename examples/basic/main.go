@@ -1,28 +1,39 @@
-// Command basic is the reference server: register, log in and call a
-// protected route with a bearer access token.
+// Command basic is the reference server of the library's HTTP contract:
+// register, log in, stay logged in with rotating refresh tokens, log out,
+// with roles, throttling and cross-origin protection.
 //
-// Run it and talk to it with curl:
+// A curl session (the refresh cookie is Secure; curl keeps it for
+// localhost, and AUTH_COOKIE_SECURE=false serves plain HTTP elsewhere):
 //
 //	$ go run ./examples/basic
 //	basic: listening on http://127.0.0.1:8080
 //
-//	$ curl -s -X POST localhost:8080/api/auth/register \
+//	$ curl -s -c jar -X POST localhost:8080/api/auth/register \
+//	    -H 'Content-Type: application/json' \
 //	    -d '{"email":"ada@example.com","password":"correct horse battery","name":"Ada"}'
-//	{"user":{"id":"…","email":"ada@example.com","name":"Ada","role":"user"},"accessToken":"eyJ…","expiresIn":900}
+//	{"accessToken":"eyJ…","expiresIn":900,"user":{"id":"…","email":"ada@example.com","name":"Ada","role":"user"}}
 //
-//	$ curl -s -X POST localhost:8080/api/auth/login \
-//	    -d '{"email":"ada@example.com","password":"correct horse battery"}'
-//	$ TOKEN=eyJ…   # the accessToken from the answer
+//	$ TOKEN=eyJ…   # the accessToken above
 //	$ curl -s localhost:8080/api/auth/me -H "Authorization: Bearer $TOKEN"
 //	{"user":{"id":"…","email":"ada@example.com","name":"Ada","role":"user"}}
 //
-//	$ curl -s localhost:8080/.well-known/jwks.json
-//	{"keys":[]}
+//	$ curl -s -b jar -c jar -X POST localhost:8080/api/auth/refresh
+//	{"accessToken":"eyJ…","expiresIn":900}
+//
+//	$ curl -s -b jar -c jar -X POST localhost:8080/api/auth/logout -H "Authorization: Bearer $TOKEN"
+//	{"message":"logged out"}
+//
+//	$ curl -s -b jar -X POST localhost:8080/api/auth/refresh
+//	{"error":"invalid refresh token","code":"INVALID_REFRESH_TOKEN"}
+//
+// Clients without cookies add "refreshTransfer": "body" to the register or
+// login JSON and send {"refreshToken": "…"} to /api/auth/refresh.
 //
 // Configuration comes from the environment (ADDR, AUTH_ALG, AUTH_SECRET,
 // AUTH_PRIVATE_KEY_FILE, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_ACCESS_TTL,
-// ADMIN_EMAIL, ADMIN_PASSWORD); bad configuration stops the start with one
-// line on stderr.
+// AUTH_REFRESH_TTL, AUTH_REUSE_GRACE, AUTH_LOGIN_LIMIT, AUTH_COOKIE_SECURE,
+// AUTH_BCRYPT_COST, ADMIN_EMAIL, ADMIN_PASSWORD); bad configuration stops
+// the start with one line on stderr.
 package main
 
 import (

@@ -1,106 +1,76 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/mail"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jwtkit/auth"
-	"golang.org/x/crypto/bcrypt"
 )
 
-const maxBodyBytes = 64 << 10
-
-// user is an account; the hash never leaves the server.
-type user struct {
-	ID    string `json:"id"`
-	Email string `json:"email"`
-	Name  string `json:"name"`
-	Role  string `json:"role"`
-	hash  []byte
-}
-
-// users is the in-memory account store.
-type users struct {
-	mu      sync.RWMutex // guards byEmail and byID
-	byEmail map[string]*user
-	byID    map[string]*user
-}
-
-var errEmailTaken = errors.New("email taken")
-
-func (u *users) add(x *user) error {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if _, ok := u.byEmail[x.Email]; ok {
-		return errEmailTaken
-	}
-	u.byEmail[x.Email], u.byID[x.ID] = x, x
-	return nil
-}
-
-func (u *users) get(email string) (*user, bool) {
-	u.mu.RLock()
-	defer u.mu.RUnlock()
-	x, ok := u.byEmail[email]
-	return x, ok
-}
-
-func (u *users) getID(id string) (*user, bool) {
-	u.mu.RLock()
-	defer u.mu.RUnlock()
-	x, ok := u.byID[id]
-	return x, ok
-}
-
+// server is the reference server of the HTTP contract, built from library
+// parts.
 type server struct {
 	http.Handler
-	auth      *auth.Auth
-	users     *users
-	dummyHash []byte // compared against for unknown emails, so they cost the same
-	cost      int    // bcrypt cost
-	logger    *slog.Logger
+	auth   *auth.Auth
+	users  *users
+	logger *slog.Logger
 }
 
 func newServer(cfg *config, logger *slog.Logger) (*server, error) {
-	a, err := auth.New(
+	s := &server{users: newUsers(), logger: logger}
+	passwords, err := auth.NewPasswords(auth.WithBcryptCost(cfg.bcryptCost))
+	if err != nil {
+		return nil, err
+	}
+	throttle, err := auth.NewMemoryThrottle(cfg.loginRate, 0)
+	if err != nil {
+		return nil, err
+	}
+	cookie := auth.DefaultCookie()
+	cookie.Insecure = !cfg.cookieSecure
+	s.auth, err = auth.New(
 		auth.WithKeys(cfg.keys),
 		auth.WithIssuer(cfg.issuer),
 		auth.WithAudience(cfg.audience),
 		auth.WithAccessTTL(cfg.accessTTL),
+		auth.WithRefreshTTL(cfg.refreshTTL),
+		auth.WithReuseGrace(cfg.reuseGrace),
+		auth.WithPasswords(passwords),
+		auth.WithCredentials(s.users),
+		auth.WithClaimsLoader(s.users.loadClaims),
+		auth.WithLoginThrottle(throttle),
+		auth.WithRefreshCookie(cookie),
 		auth.WithLogger(logger),
 	)
 	if err != nil {
 		return nil, err
 	}
-	dummy, err := bcrypt.GenerateFromPassword([]byte(uuid.NewString()), cfg.bcryptCost)
-	if err != nil {
-		return nil, err
-	}
-	s := &server{
-		auth:      a,
-		users:     &users{byEmail: map[string]*user{}, byID: map[string]*user{}},
-		dummyHash: dummy,
-		cost:      cfg.bcryptCost,
-		logger:    logger,
-	}
 	if cfg.adminEmail != "" && cfg.adminPassword != "" {
-		if _, err := s.createUser(cfg.adminEmail, cfg.adminPassword, "Admin", "admin"); err != nil {
+		if _, err := s.createUser(context.Background(), cfg.adminEmail, cfg.adminPassword, "Admin", "admin"); err != nil {
 			return nil, errors.New("ADMIN_EMAIL/ADMIN_PASSWORD: " + err.Error())
 		}
 	}
+
+	a := s.auth
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/auth/register", s.register)
-	mux.HandleFunc("POST /api/auth/login", s.login)
+	// Every state-changing /api/auth route refuses cross-origin browser
+	// requests: login and register (login CSRF) as well as the routes that
+	// the refresh cookie authenticates.
+	mux.Handle("POST /api/auth/register", a.CrossOriginProtection(http.HandlerFunc(s.register)))
+	mux.Handle("POST /api/auth/login", a.CrossOriginProtection(http.HandlerFunc(s.login)))
+	mux.Handle("POST /api/auth/refresh", a.CrossOriginProtection(a.RefreshHandler()))
+	mux.Handle("POST /api/auth/logout", a.CrossOriginProtection(a.LogoutHandler()))
+	mux.Handle("POST /api/auth/logout-all", a.CrossOriginProtection(a.LogoutAllHandler()))
 	mux.Handle("GET /api/auth/me", a.Require(http.HandlerFunc(s.me)))
 	mux.Handle("GET /api/posts", a.RequireRole("user", "admin")(http.HandlerFunc(s.posts)))
+	mux.Handle("DELETE /api/users/{id}", a.RequireRole("admin")(http.HandlerFunc(s.deleteUser)))
 	mux.Handle("GET /.well-known/jwks.json", a.Keys())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -109,92 +79,90 @@ func newServer(cfg *config, logger *slog.Logger) (*server, error) {
 	return s, nil
 }
 
-var errInvalidInput = errors.New("invalid input")
-
-func (s *server) createUser(email, password, name, role string) (*user, error) {
+// createUser validates and stores a new account.
+func (s *server) createUser(ctx context.Context, email, password, name, role string) (*user, error) {
+	email = normalizeEmail(email)
 	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Address != email || addr.Name != "" {
-		return nil, errors.Join(errInvalidInput, errors.New("bad email"))
+	if err != nil || addr.Address != email || addr.Name != "" || len(email) > 254 {
+		return nil, errors.Join(auth.ErrInvalidInput, errors.New("invalid email"))
 	}
-	if len(password) < 8 || len(password) > 72 || !utf8.ValidString(password) || strings.IndexByte(password, 0) >= 0 {
-		return nil, errors.Join(errInvalidInput, errors.New("password must be 8 to 72 bytes of UTF-8"))
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
+		return nil, errors.Join(auth.ErrInvalidInput, errors.New("name must be 1 to 100 characters"))
 	}
-	if strings.TrimSpace(name) == "" || len(name) > 200 {
-		return nil, errors.Join(errInvalidInput, errors.New("name is required"))
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
+	hash, err := s.auth.HashPassword(ctx, password)
 	if err != nil {
 		return nil, err
 	}
-	u := &user{ID: uuid.NewString(), Email: strings.ToLower(email), Name: name, Role: role, hash: hash}
+	u := &user{ID: uuid.NewString(), Email: email, Name: name, Role: role, hash: hash}
 	if err := s.users.add(u); err != nil {
 		return nil, err
 	}
 	return u, nil
 }
 
-type credentials struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-	Name     string `json:"name"`
+type credentialsIn struct {
+	Email           string `json:"email"`
+	Password        string `json:"password"`
+	Name            string `json:"name"`
+	RefreshTransfer string `json:"refreshTransfer"`
 }
 
 func (s *server) register(w http.ResponseWriter, r *http.Request) {
-	var in credentials
-	if !decodeJSON(w, r, &in) {
+	var in credentialsIn
+	if err := auth.DecodeJSON(w, r, &in); err != nil {
+		auth.WriteError(w, r, err)
 		return
 	}
-	u, err := s.createUser(in.Email, in.Password, in.Name, "user")
+	transfer, err := auth.ParseTransfer(in.RefreshTransfer)
+	if err != nil {
+		auth.WriteError(w, r, err)
+		return
+	}
+	u, err := s.createUser(r.Context(), in.Email, in.Password, in.Name, "user")
 	switch {
 	case errors.Is(err, errEmailTaken):
-		writeError(w, http.StatusConflict, "EMAIL_TAKEN", "an account with this email exists")
-		return
-	case errors.Is(err, errInvalidInput):
-		writeError(w, http.StatusBadRequest, "INVALID_INPUT", "invalid email, password or name")
+		writeError(w, http.StatusConflict, "EMAIL_TAKEN", "an account with this email already exists")
 		return
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, "INTERNAL", "internal error")
+		auth.WriteError(w, r, err)
 		return
 	}
-	s.issue(w, r, u, http.StatusCreated)
+	sess, err := s.auth.StartSession(r.Context(), claimsOf(u), s.auth.ClientFrom(r))
+	if err != nil {
+		auth.WriteError(w, r, err)
+		return
+	}
+	s.auth.WriteSession(w, http.StatusCreated, sess, transfer, map[string]any{"user": u})
 }
 
 func (s *server) login(w http.ResponseWriter, r *http.Request) {
-	var in credentials
-	if !decodeJSON(w, r, &in) {
+	var in credentialsIn
+	if err := auth.DecodeJSON(w, r, &in); err != nil {
+		auth.WriteError(w, r, err)
 		return
 	}
-	u, ok := s.users.get(strings.ToLower(in.Email))
-	hash := s.dummyHash
-	if ok {
-		hash = u.hash
-	}
-	err := bcrypt.CompareHashAndPassword(hash, []byte(in.Password))
-	if !ok || err != nil || len(in.Password) > 72 {
-		writeError(w, http.StatusUnauthorized, "INVALID_CREDENTIALS", "invalid email or password")
+	transfer, err := auth.ParseTransfer(in.RefreshTransfer)
+	if err != nil || in.Email == "" || in.Password == "" || in.Name != "" {
+		auth.WriteError(w, r, auth.ErrInvalidInput)
 		return
 	}
-	s.issue(w, r, u, http.StatusOK)
-}
-
-func (s *server) issue(w http.ResponseWriter, r *http.Request, u *user, status int) {
-	at, err := s.auth.Issue(r.Context(), auth.Claims{Subject: u.ID, Role: u.Role, Email: u.Email})
+	sess, err := s.auth.Login(r.Context(), in.Email, in.Password, s.auth.ClientFrom(r))
 	if err != nil {
-		s.logger.Error("issue access token", "err", err)
-		writeError(w, http.StatusInternalServerError, "INTERNAL", "internal error")
+		auth.WriteError(w, r, err)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, status, map[string]any{
-		"user":        u,
-		"accessToken": at.Token,
-		"expiresIn":   int(at.ExpiresIn().Seconds()),
-	})
+	u, ok := s.users.get(sess.Access.Claims.Subject)
+	if !ok { // deleted between the password check and now
+		auth.WriteError(w, r, auth.ErrInvalidCredentials)
+		return
+	}
+	s.auth.WriteSession(w, http.StatusOK, sess, transfer, map[string]any{"user": u})
 }
 
 func (s *server) me(w http.ResponseWriter, r *http.Request) {
 	c, _ := auth.ClaimsFromContext(r.Context())
-	u, ok := s.users.getID(c.Subject)
+	u, ok := s.users.get(c.Subject)
 	if !ok {
 		auth.WriteError(w, r, auth.ErrTokenRevoked)
 		return
@@ -209,25 +177,25 @@ func (s *server) posts(w http.ResponseWriter, _ *http.Request) {
 	})
 }
 
-// decodeJSON decodes one JSON object of at most 64 KiB with no unknown
-// fields, or writes the error and returns false.
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
-		err = errors.New("trailing data")
+func (s *server) deleteUser(w http.ResponseWriter, r *http.Request) {
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil || id.String() != r.PathValue("id") {
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "no such user")
+		return
 	}
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE", "request body too large")
-			return false
-		}
-		writeError(w, http.StatusBadRequest, "INVALID_INPUT", "request body is not the expected JSON")
-		return false
+	if _, ok := s.users.get(id.String()); !ok {
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "no such user")
+		return
 	}
-	return true
+	// Sessions and access tokens die first: if that fails, nothing is
+	// deleted and the client may retry. Once the account is gone the claims
+	// loader refuses its refresh tokens too.
+	if err := s.auth.RevokeUser(r.Context(), id.String()); err != nil {
+		auth.WriteError(w, r, err)
+		return
+	}
+	s.users.delete(id.String())
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
