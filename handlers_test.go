@@ -1,0 +1,211 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestDecodeJSON(t *testing.T) {
+	t.Parallel()
+	type in struct {
+		A string `json:"a"`
+	}
+	tests := []struct {
+		name string
+		body string
+		want error
+	}{
+		{"ok", `{"a":"x"}`, nil},
+		{"unknown field", `{"a":"x","b":1}`, ErrInvalidInput},
+		{"wrong type", `{"a":1}`, ErrInvalidInput},
+		{"trailing data", `{"a":"x"} {}`, ErrInvalidInput},
+		{"not json", `a=x`, ErrInvalidInput},
+		{"empty", ``, ErrInvalidInput},
+		{"too large", `{"a":"` + strings.Repeat("x", MaxBodyBytes) + `"}`, ErrBodyTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/", strings.NewReader(tt.body))
+			var v in
+			err := DecodeJSON(httptest.NewRecorder(), r, &v)
+			if (tt.want == nil) != (err == nil) || (tt.want != nil && !errors.Is(err, tt.want)) {
+				t.Errorf("DecodeJSON(%.20q) = %v; want %v", tt.body, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseTransfer(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]RefreshTransfer{"": TransferCookie, "cookie": TransferCookie, "body": TransferBody} {
+		if got, err := ParseTransfer(s); got != want || err != nil {
+			t.Errorf("ParseTransfer(%q) = %q, %v; want %q", s, got, err, want)
+		}
+	}
+	if _, err := ParseTransfer("Body"); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("ParseTransfer(Body) = %v; want ErrInvalidInput", err)
+	}
+}
+
+func findCookie(w *httptest.ResponseRecorder, name string) *http.Cookie {
+	for _, c := range w.Result().Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func TestWriteSession(t *testing.T) {
+	t.Parallel()
+	e := newRTEnv(t)
+	s := e.start(t, "alice")
+	w := httptest.NewRecorder()
+	e.a.WriteSession(w, 201, s, TransferCookie, map[string]any{"user": "alice"})
+	c := findCookie(w, "refreshToken")
+	if w.Code != 201 || c == nil || c.Value != s.RefreshToken || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteStrictMode || c.Path != "/api/auth" {
+		t.Fatalf("cookie transfer: status %d cookie %+v", w.Code, c)
+	}
+	if want := int(DefaultRefreshTTL.Seconds()); c.MaxAge != want {
+		t.Errorf("Max-Age = %d; want %d", c.MaxAge, want)
+	}
+	if w.Header().Get("Cache-Control") != "no-store" {
+		t.Error("no Cache-Control: no-store")
+	}
+	var body map[string]any
+	_ = json.Unmarshal(w.Body.Bytes(), &body)
+	if body["accessToken"] != s.Access.Token || body["expiresIn"] != float64(900) || body["user"] != "alice" || body["refreshToken"] != nil {
+		t.Errorf("cookie transfer body = %v", body)
+	}
+
+	w = httptest.NewRecorder()
+	e.a.WriteSession(w, 200, s, TransferBody, nil)
+	body = nil
+	_ = json.Unmarshal(w.Body.Bytes(), &body)
+	if findCookie(w, "refreshToken") != nil || body["refreshToken"] != s.RefreshToken {
+		t.Errorf("body transfer: cookie set %v, body %v", findCookie(w, "refreshToken") != nil, body)
+	}
+}
+
+func post(h http.Handler, body string, mutate func(*http.Request)) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("POST", "/api/auth/x", strings.NewReader(body))
+	if mutate != nil {
+		mutate(r)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func withCookie(tok string) func(*http.Request) {
+	return func(r *http.Request) { r.AddCookie(&http.Cookie{Name: "refreshToken", Value: tok}) }
+}
+
+func TestRefreshHandlerFailures(t *testing.T) {
+	t.Parallel()
+	e := newRTEnv(t)
+	h := e.a.RefreshHandler()
+	tok := e.start(t, "alice").RefreshToken
+
+	w := post(h, "", withCookie("bogus"))
+	if c := findCookie(w, "refreshToken"); w.Code != 401 || c == nil || c.MaxAge >= 0 || !strings.Contains(w.Header().Get("Set-Cookie"), "Max-Age=0") {
+		t.Errorf("bad token: status %d, Set-Cookie %q; want 401 and a cleared cookie", w.Code, w.Header().Get("Set-Cookie"))
+	}
+	e.store.set("Lookup", true)
+	w = post(h, "", withCookie(tok))
+	if w.Code != 503 || w.Header().Get("Set-Cookie") != "" || w.Header().Get("Retry-After") == "" {
+		t.Errorf("store down: status %d, Set-Cookie %q; want 503, Retry-After, cookie untouched", w.Code, w.Header().Get("Set-Cookie"))
+	}
+	e.store.set("Lookup", false)
+	w = post(h, `{"refreshToken":"`+tok+`"}`, nil)
+	var body map[string]any
+	_ = json.Unmarshal(w.Body.Bytes(), &body)
+	if w.Code != 200 || body["refreshToken"] == nil || w.Header().Get("Set-Cookie") != "" {
+		t.Errorf("body refresh: status %d, body %v, Set-Cookie %q", w.Code, body, w.Header().Get("Set-Cookie"))
+	}
+	if w := post(h, `{"refreshToken":1}`, nil); w.Code != 400 {
+		t.Errorf("mistyped body: status %d; want 400", w.Code)
+	}
+}
+
+func TestLogoutHandlers(t *testing.T) {
+	t.Parallel()
+	e := newRTEnv(t)
+	ctx := context.Background()
+	s := e.start(t, "alice")
+	h := e.a.LogoutHandler()
+
+	e.store.set("Lookup", true)
+	if w := post(h, "", withCookie(s.RefreshToken)); w.Code != 503 || w.Header().Get("Set-Cookie") != "" {
+		t.Errorf("logout with the store down: status %d, Set-Cookie %q; want 503, cookie untouched", w.Code, w.Header().Get("Set-Cookie"))
+	}
+	e.store.set("Lookup", false)
+	w := post(h, "", func(r *http.Request) {
+		withCookie(s.RefreshToken)(r)
+		r.Header.Set("Authorization", "Bearer "+s.Access.Token)
+	})
+	if w.Code != 200 || !strings.Contains(w.Header().Get("Set-Cookie"), "Max-Age=0") {
+		t.Fatalf("logout: status %d, Set-Cookie %q", w.Code, w.Header().Get("Set-Cookie"))
+	}
+	if _, err := e.a.Verify(ctx, s.Access.Token); !errors.Is(err, ErrTokenRevoked) {
+		t.Errorf("access token after logout: %v; want ErrTokenRevoked", err)
+	}
+	e.wantRefreshErr(t, s.RefreshToken, ErrRefreshTokenRevoked)
+	if w := post(h, "", nil); w.Code != 200 {
+		t.Errorf("logout without anything: status %d; want 200", w.Code)
+	}
+
+	all := e.a.LogoutAllHandler()
+	if w := post(all, "", nil); w.Code != 401 {
+		t.Errorf("logout-all without a bearer: status %d; want 401", w.Code)
+	}
+	s2 := e.start(t, "alice")
+	e.store.set("RevokeUser", true)
+	if w := post(all, "", mwBearer(s2.Access.Token)); w.Code != 503 {
+		t.Errorf("logout-all with the store down: status %d; want 503", w.Code)
+	}
+	e.store.set("RevokeUser", false)
+	if w := post(all, "", mwBearer(s2.Access.Token)); w.Code != 200 {
+		t.Errorf("logout-all: status %d; want 200", w.Code)
+	}
+	e.wantRefreshErr(t, s2.RefreshToken, ErrRefreshTokenRevoked)
+}
+
+func TestCrossOriginProtection(t *testing.T) {
+	t.Parallel()
+	now := mwNow
+	a := newMWAuth(t, &now, WithTrustedOrigins("https://app.example.com"))
+	h := a.CrossOriginProtection(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }))
+	tests := []struct {
+		name   string
+		hdr    map[string]string
+		status int
+	}{
+		{"no headers", nil, 204},
+		{"same origin", map[string]string{"Sec-Fetch-Site": "same-origin"}, 204},
+		{"cross site", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
+		{"foreign origin", map[string]string{"Origin": "https://evil.example"}, 403},
+		{"trusted origin", map[string]string{"Origin": "https://app.example.com", "Sec-Fetch-Site": "cross-site"}, 204},
+	}
+	for _, tt := range tests {
+		w := post(h, "", func(r *http.Request) {
+			for k, v := range tt.hdr {
+				r.Header.Set(k, v)
+			}
+		})
+		if w.Code != tt.status {
+			t.Errorf("%s: status %d; want %d", tt.name, w.Code, tt.status)
+		}
+		if tt.status == 403 && !strings.Contains(w.Body.String(), `"CROSS_ORIGIN"`) {
+			t.Errorf("%s: body %s; want code CROSS_ORIGIN", tt.name, w.Body)
+		}
+	}
+	if _, err := New(WithKeys(a.Keys()), WithIssuer("i"), WithAudience("a"), WithTrustedOrigins("not a url")); !errors.Is(err, ErrConfig) {
+		t.Errorf("New(bad trusted origin) = %v; want ErrConfig", err)
+	}
+}

@@ -1,0 +1,215 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeAccounts is a CredentialStore over a map; fail makes it return errors.
+type fakeAccounts struct {
+	mu    sync.Mutex
+	users map[string]Credentials // login -> credentials
+	fail  bool
+	set   map[string][]byte
+}
+
+func (f *fakeAccounts) Credentials(_ context.Context, login string) (Credentials, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail {
+		return Credentials{}, errStoreDown
+	}
+	c, ok := f.users[login]
+	if !ok {
+		return Credentials{}, ErrUserNotFound
+	}
+	return c, nil
+}
+
+func (f *fakeAccounts) SetPasswordHash(_ context.Context, userID string, hash []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.set[userID] = hash
+	return nil
+}
+
+func newLoginEnv(t *testing.T, hashCost int, opts ...Option) (*rtEnv, *fakeAccounts) {
+	t.Helper()
+	hp, err := NewPasswords(WithBcryptCost(hashCost))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := hp.Hash(context.Background(), "correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := &fakeAccounts{
+		users: map[string]Credentials{"ada@example.com": {UserID: "alice", Hash: h, Claims: Claims{Role: "user", Email: "ada@example.com"}}},
+		set:   map[string][]byte{},
+	}
+	th, _ := NewMemoryThrottle(Rate{Limit: 3, Window: time.Minute}, 0)
+	base := []Option{WithCredentials(acc), WithPasswords(newTestPasswords(t)), WithLoginThrottle(th)}
+	return newRTEnv(t, append(base, opts...)...), acc
+}
+
+func TestLogin(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e, acc := newLoginEnv(t, MinBcryptCost)
+	client := Client{Address: "192.0.2.1"}
+
+	s, err := e.a.Login(ctx, "ada@example.com", "correct horse", client)
+	if err != nil {
+		t.Fatalf("Login = %v", err)
+	}
+	if s.Access.Claims.Subject != "alice" || s.Access.Claims.Role != "user" || s.RefreshToken == "" {
+		t.Errorf("session claims %s/%s; want alice/user with a refresh token", s.Access.Claims.Subject, s.Access.Claims.Role)
+	}
+	for _, tt := range []struct{ login, pw string }{
+		{"ada@example.com", "wrong horse"},
+		{"nobody@example.com", "correct horse"},
+		{"ada@example.com", ""},
+	} {
+		if _, err := e.a.Login(ctx, tt.login, tt.pw, Client{Address: "192.0.2.9"}); !errors.Is(err, ErrInvalidCredentials) {
+			t.Errorf("Login(%q, %q) = %v; want ErrInvalidCredentials", tt.login, tt.pw, err)
+		}
+	}
+	if n := e.countEvents(EventLoginFailed); n != 3 {
+		t.Errorf("login_failed events = %d; want 3", n)
+	}
+	if n := e.countEvents(EventLoginSucceeded); n != 1 {
+		t.Errorf("login_succeeded events = %d; want 1", n)
+	}
+	acc.mu.Lock()
+	acc.fail = true
+	acc.mu.Unlock()
+	if _, err := e.a.Login(ctx, "ada@example.com", "correct horse", client); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Login with the store down = %v; want ErrUnavailable", err)
+	}
+}
+
+func TestLoginThrottle(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t.Run("per account", func(t *testing.T) {
+		e, _ := newLoginEnv(t, MinBcryptCost)
+		for i := 0; i < 3; i++ {
+			addr := netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}).String()
+			if _, err := e.a.Login(ctx, "ada@example.com", "wrong horse", Client{Address: addr}); !errors.Is(err, ErrInvalidCredentials) {
+				t.Fatalf("failure %d = %v", i, err)
+			}
+		}
+		_, err := e.a.Login(ctx, "ada@example.com", "correct horse", Client{Address: "198.51.100.7"})
+		var te *ThrottledError
+		if !errors.As(err, &te) || !errors.Is(err, ErrTooManyAttempts) || te.RetryAfter <= 0 {
+			t.Fatalf("Login after 3 failures = %v; want a ThrottledError", err)
+		}
+		if n := e.countEvents(EventLoginThrottled); n != 1 {
+			t.Errorf("login_throttled events = %d; want 1", n)
+		}
+		e.clock.Advance(te.RetryAfter)
+		if _, err := e.a.Login(ctx, "ada@example.com", "correct horse", Client{Address: "198.51.100.7"}); err != nil {
+			t.Errorf("Login after the wait = %v; want success", err)
+		}
+	})
+	t.Run("per address", func(t *testing.T) {
+		e, _ := newLoginEnv(t, MinBcryptCost)
+		for _, login := range []string{"a@example.com", "b@example.com", "c@example.com"} {
+			if _, err := e.a.Login(ctx, login, "wrong horse", Client{Address: "203.0.113.5"}); !errors.Is(err, ErrInvalidCredentials) {
+				t.Fatalf("Login(%s) = %v", login, err)
+			}
+		}
+		if _, err := e.a.Login(ctx, "ada@example.com", "correct horse", Client{Address: "203.0.113.5"}); !errors.Is(err, ErrTooManyAttempts) {
+			t.Errorf("Login from a throttled address = %v; want ErrTooManyAttempts", err)
+		}
+		if _, err := e.a.Login(ctx, "ada@example.com", "correct horse", Client{Address: "203.0.113.6"}); err != nil {
+			t.Errorf("Login from another address = %v; want success", err)
+		}
+	})
+	t.Run("success resets the account", func(t *testing.T) {
+		e, _ := newLoginEnv(t, MinBcryptCost)
+		for i := 0; i < 2; i++ {
+			_, _ = e.a.Login(ctx, "ada@example.com", "wrong horse", Client{Address: netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}).String()})
+		}
+		if _, err := e.a.Login(ctx, "ada@example.com", "correct horse", Client{Address: "10.0.1.1"}); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 2; i++ {
+			_, _ = e.a.Login(ctx, "ada@example.com", "wrong horse", Client{Address: netip.AddrFrom4([4]byte{10, 0, 2, byte(i)}).String()})
+		}
+		if _, err := e.a.Login(ctx, "ada@example.com", "correct horse", Client{Address: "10.0.1.2"}); err != nil {
+			t.Errorf("Login after a reset and 2 failures = %v; want success", err)
+		}
+	})
+}
+
+func TestLoginRehash(t *testing.T) {
+	t.Parallel()
+	e, acc := newLoginEnv(t, MinBcryptCost+1) // stored at cost 11, configured 10
+	if _, err := e.a.Login(context.Background(), "ada@example.com", "correct horse", Client{}); err != nil {
+		t.Fatal(err)
+	}
+	acc.mu.Lock()
+	h := acc.set["alice"]
+	acc.mu.Unlock()
+	ok, rehash, _ := e.a.Passwords().Verify(context.Background(), h, "correct horse")
+	if h == nil || !ok || rehash {
+		t.Errorf("rehashed = %v, verifies %v, needs rehash %v; want a new hash of the configured cost", h != nil, ok, rehash)
+	}
+}
+
+func TestLoginNeedsCredentials(t *testing.T) {
+	t.Parallel()
+	e := newRTEnv(t)
+	if _, err := e.a.Login(context.Background(), "a", "b", Client{}); !errors.Is(err, ErrConfig) {
+		t.Errorf("Login without WithCredentials = %v; want ErrConfig", err)
+	}
+}
+
+func TestClientFrom(t *testing.T) {
+	t.Parallel()
+	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	tests := []struct {
+		name    string
+		trusted bool
+		remote  string
+		xff     []string
+		want    string
+	}{
+		{"peer", false, "192.0.2.1:5555", nil, "192.0.2.1"},
+		{"forwarded-for ignored without trusted proxies", false, "192.0.2.1:5555", []string{"203.0.113.9"}, "192.0.2.1"},
+		{"untrusted peer's forwarded-for ignored", true, "192.0.2.1:5555", []string{"203.0.113.9"}, "192.0.2.1"},
+		{"trusted proxy", true, "10.1.2.3:5555", []string{"203.0.113.9"}, "203.0.113.9"},
+		{"spoofed left entries ignored", true, "10.1.2.3:5555", []string{"6.6.6.6, 203.0.113.9"}, "203.0.113.9"},
+		{"chain of trusted proxies", true, "10.1.2.3:5555", []string{"203.0.113.9, 10.9.9.9", "10.8.8.8"}, "203.0.113.9"},
+		{"malformed chain stops at the proxy", true, "10.1.2.3:5555", []string{"not-an-ip"}, "10.1.2.3"},
+		{"only proxies", true, "10.1.2.3:5555", []string{"10.4.4.4"}, "10.4.4.4"},
+		{"ipv6 loopback proxy", true, "[::1]:5555", []string{"2001:db8::7"}, "2001:db8::7"},
+		{"ipv4-mapped", false, "[::ffff:192.0.2.1]:5555", nil, "192.0.2.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now := mwNow
+			var opts []Option
+			if tt.trusted {
+				opts = append(opts, WithTrustedProxies(proxies...))
+			}
+			a := newMWAuth(t, &now, opts...)
+			r := httptest.NewRequest("POST", "/", nil)
+			r.RemoteAddr = tt.remote
+			r.Header.Set("User-Agent", "ua/1")
+			for _, v := range tt.xff {
+				r.Header.Add("X-Forwarded-For", v)
+			}
+			got := a.ClientFrom(r)
+			if got.Address != tt.want || got.UserAgent != "ua/1" {
+				t.Errorf("ClientFrom = %+v; want address %s", got, tt.want)
+			}
+		})
+	}
+}

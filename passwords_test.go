@@ -1,0 +1,163 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+func newTestPasswords(t *testing.T, opts ...PasswordsOption) *Passwords {
+	t.Helper()
+	p, err := NewPasswords(append([]PasswordsOption{WithBcryptCost(MinBcryptCost)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestCheckPassword(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		pw string
+		ok bool
+	}{
+		{"", false},
+		{"1234567", false},
+		{"12345678", true},
+		{strings.Repeat("a", 72), true},
+		{strings.Repeat("a", 73), false},
+		{"pass\x00word", false},
+		{"pass\xffword", false},
+		{"  spaces kept  ", true},
+		{"пароль-очень-длинный", true},
+		{strings.Repeat("é", 36), true},  // 72 bytes
+		{strings.Repeat("é", 37), false}, // 74 bytes
+	}
+	for _, tt := range tests {
+		err := CheckPassword(tt.pw)
+		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrInvalidPassword)) {
+			t.Errorf("CheckPassword(%q) = %v; want ok=%v", tt.pw, err, tt.ok)
+		}
+	}
+}
+
+func TestPasswordsHashVerify(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	p := newTestPasswords(t)
+	h, err := p.Hash(ctx, "correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cost, _ := bcrypt.Cost(h); cost != MinBcryptCost {
+		t.Errorf("cost = %d; want %d", cost, MinBcryptCost)
+	}
+	tests := []struct {
+		name string
+		hash []byte
+		pw   string
+		ok   bool
+	}{
+		{"right", h, "correct horse", true},
+		{"wrong", h, "correct horsE", false},
+		{"not trimmed", h, "correct horse ", false},
+		{"unknown user", nil, "correct horse", false},
+		{"empty hash", []byte{}, "correct horse", false},
+		{"garbage hash", []byte("nope"), "correct horse", false},
+		{"too long never matches", h, "correct horse" + strings.Repeat("x", 80), false},
+	}
+	for _, tt := range tests {
+		ok, rehash, err := p.Verify(ctx, tt.hash, tt.pw)
+		if err != nil || ok != tt.ok || rehash {
+			t.Errorf("%s: Verify = %v, %v, %v; want %v, false, nil", tt.name, ok, rehash, err, tt.ok)
+		}
+	}
+	// bcrypt ignores bytes past 72: such a password must not verify against
+	// the hash of its first 72 bytes.
+	long := strings.Repeat("p", 72)
+	hl, err := p.Hash(ctx, long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, _ := p.Verify(ctx, hl, long+"suffix"); ok {
+		t.Error("a 78-byte password verified against the hash of its 72-byte prefix")
+	}
+	if _, err := p.Hash(ctx, long+"x"); !errors.Is(err, ErrInvalidPassword) {
+		t.Errorf("Hash(73 bytes) = %v; want ErrInvalidPassword", err)
+	}
+}
+
+func TestPasswordsRehash(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	old := newTestPasswords(t)
+	h, _ := old.Hash(ctx, "correct horse")
+	p := newTestPasswords(t, WithBcryptCost(MinBcryptCost+1))
+	ok, rehash, err := p.Verify(ctx, h, "correct horse")
+	if !ok || !rehash || err != nil {
+		t.Errorf("Verify(old cost) = %v, %v, %v; want true, true, nil", ok, rehash, err)
+	}
+	if ok, rehash, _ := p.Verify(ctx, h, "wrong horse"); ok || rehash {
+		t.Errorf("Verify(wrong, old cost) = %v, %v; want false, false", ok, rehash)
+	}
+}
+
+func TestPasswordsConfig(t *testing.T) {
+	t.Parallel()
+	for _, opts := range [][]PasswordsOption{
+		{WithBcryptCost(9)}, {WithBcryptCost(32)}, {WithHashConcurrency(0)},
+	} {
+		if _, err := NewPasswords(opts...); !errors.Is(err, ErrConfig) {
+			t.Errorf("NewPasswords = %v; want ErrConfig", err)
+		}
+	}
+}
+
+// TestPasswordsConcurrencyCap shows that no more bcrypt computations than
+// the cap run at once, and that a waiting caller gives up with its context.
+func TestPasswordsConcurrencyCap(t *testing.T) {
+	t.Parallel()
+	p := newTestPasswords(t, WithHashConcurrency(2))
+	var running, peak atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.acquire(context.Background()); err != nil {
+				t.Error(err)
+				return
+			}
+			n := running.Add(1)
+			for {
+				m := peak.Load()
+				if n <= m || peak.CompareAndSwap(m, n) {
+					break
+				}
+			}
+			time.Sleep(5 * time.Millisecond)
+			running.Add(-1)
+			p.release()
+		}()
+	}
+	wg.Wait()
+	if got := peak.Load(); got != 2 {
+		t.Errorf("peak concurrent computations = %d; want 2", got)
+	}
+	// Fill the slots, then a caller with a short deadline must give up.
+	_ = p.acquire(context.Background())
+	_ = p.acquire(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if _, err := p.Hash(ctx, "correct horse"); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Hash with every slot busy = %v; want ErrUnavailable", err)
+	}
+	p.release()
+	p.release()
+}
