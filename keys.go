@@ -122,6 +122,7 @@ type Key struct {
 	signer any              // []byte for HMAC, a private key otherwise; nil for verify-only
 	verify any              // []byte for HMAC, a public key otherwise
 	public crypto.PublicKey // nil for HMAC
+	header string           // base64url JOSE header of the tokens it signs
 }
 
 // ID returns the key id (kid) placed in the header of tokens the key signs.
@@ -232,6 +233,7 @@ func newKey(alg Algorithm, signer, public any, opts []KeyOption) (*Key, error) {
 	} else {
 		k.id = deriveKeyID(k)
 	}
+	k.header = headerSegment(k)
 	return k, nil
 }
 

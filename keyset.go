@@ -35,8 +35,11 @@ type KeySet struct {
 type keySnapshot struct {
 	signing *Key
 	byID    map[string]*Key
-	order   []*Key // signing key first, then verify-only keys in the order added
-	jwks    []byte // precomputed JWK Set document
+	// byHeader maps the exact header segment each key writes to the key,
+	// so verifying a token the set signed skips decoding its header.
+	byHeader map[string]*Key
+	order    []*Key // signing key first, then verify-only keys in the order added
+	jwks     []byte // precomputed JWK Set document
 }
 
 // NewKeySet returns a key set that signs with signing and also verifies
@@ -87,7 +90,7 @@ func NewVerifyKeySet(keys ...*Key) (*KeySet, error) {
 }
 
 func newSnapshot(signing *Key, keys []*Key) (*keySnapshot, error) {
-	s := &keySnapshot{signing: signing, byID: make(map[string]*Key, len(keys)), order: keys}
+	s := &keySnapshot{signing: signing, byID: make(map[string]*Key, len(keys)), byHeader: make(map[string]*Key, len(keys)), order: keys}
 	set := struct {
 		Keys []jwk `json:"keys"`
 	}{Keys: []jwk{}}
@@ -96,6 +99,7 @@ func newSnapshot(signing *Key, keys []*Key) (*keySnapshot, error) {
 			return nil, fmt.Errorf("%w: duplicate key id %q", ErrConfig, k.id)
 		}
 		s.byID[k.id] = k
+		s.byHeader[k.header] = k
 		if j, ok := publicJWK(k); ok {
 			set.Keys = append(set.Keys, j)
 		}

@@ -1,11 +1,13 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -79,14 +81,17 @@ type header struct {
 	Typ string `json:"typ"`
 }
 
+// headerSegment returns the base64url JOSE header of tokens k signs:
+// {"alg":...,"kid":...,"typ":"at+jwt"}, in that order.
+func headerSegment(k *Key) string {
+	h, _ := json.Marshal(header{Alg: string(k.alg), Kid: k.id, Typ: TokenType}) // strings only: cannot fail
+	return b64url.EncodeToString(h)
+}
+
 func sign(key *Key, payload []byte) (string, error) {
-	h, err := json.Marshal(header{Alg: string(key.alg), Kid: key.id, Typ: TokenType})
-	if err != nil {
-		return "", fmt.Errorf("auth: encode header: %w", err)
-	}
-	hl, pl := b64url.EncodedLen(len(h)), b64url.EncodedLen(len(payload))
+	hl, pl := len(key.header), b64url.EncodedLen(len(payload))
 	buf := make([]byte, hl+1+pl, hl+1+pl+1+b64url.EncodedLen(512))
-	b64url.Encode(buf, h)
+	copy(buf, key.header)
 	buf[hl] = '.'
 	b64url.Encode(buf[hl+1:], payload)
 	sig, err := key.info.method.Sign(string(buf), key.signer)
@@ -99,17 +104,8 @@ func sign(key *Key, payload []byte) (string, error) {
 }
 
 // headerIn is the part of a received JOSE header that verification reads.
-// Members that would make a verifier fetch or trust keys from the token, or
-// that name extensions (crit), are refused whenever present.
 type headerIn struct {
-	Alg  string          `json:"alg"`
-	Kid  string          `json:"kid"`
-	Typ  string          `json:"typ"`
-	Crit json.RawMessage `json:"crit"`
-	Jku  json.RawMessage `json:"jku"`
-	X5u  json.RawMessage `json:"x5u"`
-	X5c  json.RawMessage `json:"x5c"`
-	Jwk  json.RawMessage `json:"jwk"`
+	Alg, Kid, Typ string
 }
 
 // b64urlAlphabet marks the bytes allowed in a compact JWS segment.
@@ -172,59 +168,25 @@ func (a *Auth) Verify(ctx context.Context, token string) (*Claims, error) {
 	}
 	hSeg, pSeg, sSeg := token[:d1], token[d1+1:d2], token[d2+1:]
 
-	// One buffer for the three decoded segments.
-	hn, pn, sn := b64url.DecodedLen(len(hSeg)), b64url.DecodedLen(len(pSeg)), b64url.DecodedLen(len(sSeg))
-	buf := make([]byte, hn+pn+sn)
-	hb, err := b64url.Decode(buf[:hn], []byte(hSeg))
+	key, err := a.headerKey(ctx, hSeg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: header is not base64url", ErrTokenMalformed)
+		return nil, err
 	}
-	var h headerIn
-	if err := json.Unmarshal(buf[:hb], &h); err != nil {
-		return nil, fmt.Errorf("%w: header is not a JSON object of the right types", ErrTokenMalformed)
-	}
-	if strings.EqualFold(h.Alg, "none") {
-		return nil, fmt.Errorf("%w: alg none", ErrTokenAlgorithm)
-	}
-	if h.Jku != nil || h.X5u != nil || h.X5c != nil || h.Jwk != nil || h.Crit != nil {
-		return nil, fmt.Errorf("%w: jku, x5u, x5c, jwk and crit are never accepted", ErrTokenHeader)
-	}
-	if !validTyp(h.Typ) {
-		return nil, fmt.Errorf("%w: typ is not at+jwt", ErrTokenHeader)
-	}
-	if h.Kid == "" {
-		return nil, fmt.Errorf("%w: no kid", ErrTokenUnknownKey)
-	}
-	// No key can have a kid that WithKeyID refuses: do not hand a key
-	// source (which may query a store or a URL with it) such a string.
-	if checkKeyID(h.Kid) != nil {
-		return nil, fmt.Errorf("%w: kid is not a valid key id", ErrTokenUnknownKey)
-	}
-	key, err := a.cfg.keys.VerificationKey(ctx, h.Kid)
-	if err != nil {
-		if errors.Is(err, ErrTokenUnknownKey) {
-			return nil, err
-		}
-		return nil, unavailable("key source", err)
-	}
-	if key == nil || key.info.method == nil {
-		return nil, fmt.Errorf("%w: key source returned no key and no error", ErrUnavailable)
-	}
-	if h.Alg != string(key.alg) {
-		return nil, fmt.Errorf("%w: alg does not match the key", ErrTokenAlgorithm)
-	}
-	sb, err := b64url.Decode(buf[hn+pn:], []byte(sSeg))
+	// One buffer for the decoded payload and signature.
+	pn, sn := b64url.DecodedLen(len(pSeg)), b64url.DecodedLen(len(sSeg))
+	buf := make([]byte, pn+sn)
+	sb, err := b64url.Decode(buf[pn:], []byte(sSeg))
 	if err != nil {
 		return nil, fmt.Errorf("%w: signature is not base64url", ErrTokenMalformed)
 	}
-	if err := key.info.method.Verify(token[:d2], buf[hn+pn:hn+pn+sb], key.verify); err != nil {
+	if err := key.info.method.Verify(token[:d2], buf[pn:pn+sb], key.verify); err != nil {
 		return nil, ErrTokenSignature
 	}
-	pb, err := b64url.Decode(buf[hn:hn+pn], []byte(pSeg))
+	pb, err := b64url.Decode(buf[:pn], []byte(pSeg))
 	if err != nil {
 		return nil, fmt.Errorf("%w: payload is not base64url", ErrTokenMalformed)
 	}
-	c, err := decodeClaims(buf[hn : hn+pb : hn+pb])
+	c, err := decodeClaims(buf[:pb:pb])
 	if err != nil {
 		return nil, err
 	}
@@ -255,6 +217,117 @@ func unavailable(what string, err error) error {
 		}
 	}
 	return fmt.Errorf("%w: %s: %w", ErrUnavailable, what, err)
+}
+
+// headerKey returns the key that verifies a token with header segment hSeg.
+// A header the library wrote itself, byte for byte, names its key directly;
+// any other header is decoded strictly (see parseHeader) and must name a
+// known kid whose one algorithm is its alg.
+func (a *Auth) headerKey(ctx context.Context, hSeg string) (*Key, error) {
+	if ks, ok := a.cfg.keys.(*KeySet); ok {
+		if k := ks.snap.Load().byHeader[hSeg]; k != nil {
+			return k, nil
+		}
+	}
+	raw, err := b64url.DecodeString(hSeg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: header is not base64url", ErrTokenMalformed)
+	}
+	h, err := parseHeader(raw)
+	if err != nil {
+		return nil, err
+	}
+	if strings.EqualFold(h.Alg, "none") {
+		return nil, fmt.Errorf("%w: alg none", ErrTokenAlgorithm)
+	}
+	if !validTyp(h.Typ) {
+		return nil, fmt.Errorf("%w: typ is not at+jwt", ErrTokenHeader)
+	}
+	if h.Kid == "" {
+		return nil, fmt.Errorf("%w: no kid", ErrTokenUnknownKey)
+	}
+	// No key can have a kid that WithKeyID refuses: do not hand a key
+	// source (which may query a store or a URL with it) such a string.
+	if checkKeyID(h.Kid) != nil {
+		return nil, fmt.Errorf("%w: kid is not a valid key id", ErrTokenUnknownKey)
+	}
+	key, err := a.cfg.keys.VerificationKey(ctx, h.Kid)
+	if err != nil {
+		if errors.Is(err, ErrTokenUnknownKey) {
+			return nil, err
+		}
+		return nil, unavailable("key source", err)
+	}
+	if key == nil || key.info.method == nil {
+		return nil, fmt.Errorf("%w: key source returned no key and no error", ErrUnavailable)
+	}
+	if h.Alg != string(key.alg) {
+		return nil, fmt.Errorf("%w: alg does not match the key", ErrTokenAlgorithm)
+	}
+	return key, nil
+}
+
+// headerMembers are the header members verification reads or refuses.
+var headerMembers = [...]string{"alg", "kid", "typ", "jku", "x5u", "x5c", "jwk", "crit"}
+
+// parseHeader decodes a JOSE header strictly: a JSON object whose alg, kid
+// and typ, when present, are strings given once each, in exactly that
+// spelling. Any jku, x5u, x5c, jwk or crit member, a duplicate, or another
+// letter case of one of these names (which some decoders would honour and
+// others ignore) is refused with [ErrTokenHeader]; other members are
+// skipped.
+func parseHeader(raw []byte) (headerIn, error) {
+	var h headerIn
+	malformed := fmt.Errorf("%w: header is not a JSON object of the right types", ErrTokenMalformed)
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return h, malformed
+	}
+	var seen [3]bool
+	for dec.More() {
+		t, err := dec.Token()
+		name, ok := t.(string)
+		if err != nil || !ok {
+			return h, malformed
+		}
+		var dst *string
+		var i int
+		switch name {
+		case "alg":
+			dst, i = &h.Alg, 0
+		case "kid":
+			dst, i = &h.Kid, 1
+		case "typ":
+			dst, i = &h.Typ, 2
+		case "jku", "x5u", "x5c", "jwk", "crit":
+			return h, fmt.Errorf("%w: jku, x5u, x5c, jwk and crit are never accepted", ErrTokenHeader)
+		default:
+			for _, m := range headerMembers {
+				if strings.EqualFold(name, m) {
+					return h, fmt.Errorf("%w: header member %q in another letter case", ErrTokenHeader, m)
+				}
+			}
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return h, malformed
+			}
+			continue
+		}
+		if seen[i] {
+			return h, fmt.Errorf("%w: duplicate header member %q", ErrTokenHeader, name)
+		}
+		seen[i] = true
+		if err := dec.Decode(dst); err != nil {
+			return h, malformed
+		}
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return h, malformed
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return h, malformed
+	}
+	return h, nil
 }
 
 func validTyp(t string) bool {

@@ -607,8 +607,24 @@ func TestVerifyRejects(t *testing.T) {
 	} {
 		add(auth.ErrTokenMalformed, name, nil, forgeRaw(t, []byte(header), goodJSON, hs))
 	}
-	add(auth.ErrTokenHeader, "header null", nil, forgeRaw(t, []byte("null"), goodJSON, hs))
+	add(auth.ErrTokenMalformed, "header null", nil, forgeRaw(t, []byte("null"), goodJSON, hs))
 	add(auth.ErrTokenHeader, "header {}", nil, forgeRaw(t, []byte("{}"), goodJSON, hs))
+	// Member names are exact: another letter case, which some decoders
+	// honour and others ignore, and duplicates are refused.
+	kidJSON := `"kid":"` + hs.key.ID() + `"`
+	for name, header := range map[string]string{
+		"header TYP beside typ": `{"alg":"HS256",` + kidJSON + `,"typ":"JWT","TYP":"at+jwt"}`,
+		"header Typ alone":      `{"alg":"HS256",` + kidJSON + `,"Typ":"at+jwt"}`,
+		"header ALG":            `{"ALG":"HS256",` + kidJSON + `,"typ":"at+jwt"}`,
+		"header Kid":            `{"alg":"HS256","Kid":"` + hs.key.ID() + `","typ":"at+jwt"}`,
+		"header JKU":            `{"alg":"HS256",` + kidJSON + `,"typ":"at+jwt","JKU":"https://evil"}`,
+		"header duplicate typ":  `{"alg":"HS256",` + kidJSON + `,"typ":"JWT","typ":"at+jwt"}`,
+		"header duplicate alg":  `{"alg":"none","alg":"HS256",` + kidJSON + `,"typ":"at+jwt"}`,
+		"header duplicate kid":  `{"alg":"HS256",` + kidJSON + `,` + kidJSON + `,"typ":"at+jwt"}`,
+	} {
+		add(auth.ErrTokenHeader, name, nil, forgeRaw(t, []byte(header), goodJSON, hs))
+	}
+	add(auth.ErrTokenMalformed, "header trailing garbage", nil, forgeRaw(t, []byte(`{"alg":"HS256",`+kidJSON+`,"typ":"at+jwt"} x`), goodJSON, hs))
 
 	// Absurd dates.
 	for name, kv := range map[string][]any{
@@ -759,6 +775,7 @@ func TestVerifyAccepts(t *testing.T) {
 		claims map[string]any
 	}{
 		{"typ at+jwt", hsAuth, h, good},
+		{"unknown header members skipped", hsAuth, with(h, "cty", "json", "x-extra", map[string]any{"a": []int{1}}), good},
 		{"typ AT+JWT", hsAuth, with(h, "typ", "AT+JWT"), good},
 		{"typ application/at+jwt", hsAuth, with(h, "typ", "application/at+jwt"), good},
 		{"typ Application/AT+JWT", hsAuth, with(h, "typ", "Application/AT+JWT"), good},
