@@ -33,9 +33,33 @@
 // "code"}, with RFC 6750 WWW-Authenticate headers (see [WriteError]); one
 // option, [WithErrorHandler], hands them to the application instead.
 //
+// # Sessions and refresh tokens
+//
+// [Auth.StartSession] issues an access token and the first opaque refresh
+// token of a new family; [Auth.Refresh] rotates it, reloading the claims
+// through a [ClaimsLoader]. Presenting a token that was already rotated
+// revokes the whole family ([ErrRefreshTokenReused]); a grace window
+// ([WithReuseGrace]) tolerates two tabs refreshing at once. Tokens are kept
+// only as SHA-256 hashes in a [RefreshStore]: the [MemoryStore] by default,
+// or one of the PostgreSQL, SQLite and Redis stores of the sqlstore and
+// redisstore modules, or the application's own, checked with the
+// conformance suite of package authtest.
+//
 // # Revocation
 //
-// A [RevocationChecker] is consulted after every successful verification
-// (a jti denylist, a per-user cutoff). When it fails the request is refused
-// with [ErrUnavailable] (HTTP 503): the library fails closed.
+// A [RevocationChecker] is consulted after every successful verification:
+// [Auth.RevokeAccessToken] denies one jti until it expires, and
+// [Auth.RevokeUser] sets a per-user cutoff and revokes every session. When
+// the check fails the request is refused with [ErrUnavailable] (HTTP 503):
+// the library fails closed.
+//
+// # Login and browser flows
+//
+// [Auth.Login] throttles attempts per account and per client address
+// ([Throttle]), checks the password with bcrypt ([Passwords]) at the same
+// cost for unknown users, and starts a session. [Auth.RefreshHandler],
+// [Auth.LogoutHandler] and [Auth.LogoutAllHandler] serve the refresh-token
+// routes; [Auth.WriteSession] answers with the tokens and the HttpOnly
+// refresh cookie; [Auth.CrossOriginProtection] refuses cross-origin browser
+// requests. Every security event is a structured [Event].
 package auth
