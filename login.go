@@ -63,10 +63,11 @@ type CredentialStore interface {
 	SetPasswordHash(ctx context.Context, userID string, hash []byte) error
 }
 
-// throttle keys: a digest of the login name, so the throttle store never
-// holds the address itself, and the client address.
+// throttle keys: a digest of the login name (trimmed and lower-cased, so
+// " Ada@example.com" counts against the same account; the throttle store
+// never holds the name itself), and the client address.
 func accountKey(login string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(login)))
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(login))))
 	return "login:acct:" + hex.EncodeToString(sum[:16])
 }
 

@@ -79,6 +79,7 @@ func NewPasswords(opts ...PasswordsOption) (*Passwords, error) {
 
 // dummyHash returns the hash that unknown users are compared against,
 // made on first use so that building a Passwords stays cheap.
+// It runs within a bcrypt slot, which the caller holds.
 func (p *Passwords) dummyHash() ([]byte, error) {
 	p.dummyOnce.Do(func() {
 		var random [18]byte
@@ -103,6 +104,9 @@ func CheckPassword(password string) error {
 
 // acquire waits for a bcrypt slot or the end of ctx.
 func (p *Passwords) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: waiting to hash: %w", ErrUnavailable, err)
+	}
 	select {
 	case p.slots <- struct{}{}:
 		return nil
@@ -137,6 +141,10 @@ func (p *Passwords) Hash(ctx context.Context, password string) ([]byte, error) {
 // an unknown user, Verify compares against a dummy hash of the same cost and
 // reports false, so unknown users and wrong passwords take the same time.
 func (p *Passwords) Verify(ctx context.Context, hash []byte, password string) (ok, rehash bool, err error) {
+	if err := p.acquire(ctx); err != nil {
+		return false, false, err
+	}
+	defer p.release()
 	dummy, err := p.dummyHash()
 	if err != nil {
 		return false, false, err
@@ -152,11 +160,7 @@ func (p *Passwords) Verify(ctx context.Context, hash []byte, password string) (o
 		password = "invalid password"
 		target = dummy
 	}
-	if err := p.acquire(ctx); err != nil {
-		return false, false, err
-	}
 	cmp := bcrypt.CompareHashAndPassword(target, []byte(password))
-	p.release()
 	if hash == nil || !valid || cmp != nil {
 		return false, false, nil
 	}

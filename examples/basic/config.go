@@ -40,15 +40,18 @@ func loadConfig(getenv func(string) string, logger *slog.Logger) (*config, error
 		bcryptCost:    12,
 	}
 	var err error
-	if c.accessTTL, err = envDuration(getenv, "AUTH_ACCESS_TTL", auth.DefaultAccessTTL); err != nil {
+	if (c.adminEmail == "") != (c.adminPassword == "") {
+		return nil, fmt.Errorf("ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither")
+	}
+	if c.accessTTL, err = envDuration(getenv, "AUTH_ACCESS_TTL", auth.DefaultAccessTTL, auth.MaxAccessTTL); err != nil {
 		return nil, err
 	}
-	if c.refreshTTL, err = envDuration(getenv, "AUTH_REFRESH_TTL", auth.DefaultRefreshTTL); err != nil {
+	if c.refreshTTL, err = envDuration(getenv, "AUTH_REFRESH_TTL", auth.DefaultRefreshTTL, auth.DefaultFamilyTTL); err != nil {
 		return nil, err
 	}
 	if v := getenv("AUTH_REUSE_GRACE"); v != "" {
-		if c.reuseGrace, err = time.ParseDuration(v); err != nil || c.reuseGrace < 0 {
-			return nil, fmt.Errorf("AUTH_REUSE_GRACE: %q is not a Go duration of 0 or more", v)
+		if c.reuseGrace, err = time.ParseDuration(v); err != nil || c.reuseGrace < 0 || c.reuseGrace > auth.MaxReuseGrace {
+			return nil, fmt.Errorf("AUTH_REUSE_GRACE: %q is not a Go duration from 0 to %v", v, auth.MaxReuseGrace)
 		}
 	}
 	if c.loginRate, err = parseRate(envOr(getenv, "AUTH_LOGIN_LIMIT", "5/15m")); err != nil {
@@ -139,14 +142,15 @@ func envOr(getenv func(string) string, name, def string) string {
 	return def
 }
 
-func envDuration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+// envDuration reads a positive duration of at most limit.
+func envDuration(getenv func(string) string, name string, def, limit time.Duration) (time.Duration, error) {
 	v := getenv(name)
 	if v == "" {
 		return def, nil
 	}
 	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%s: %q is not a positive Go duration", name, v)
+	if err != nil || d <= 0 || d > limit {
+		return 0, fmt.Errorf("%s: %q is not a positive Go duration of at most %v", name, v, limit)
 	}
 	return d, nil
 }

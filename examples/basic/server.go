@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/mail"
@@ -60,20 +61,37 @@ func newServer(cfg *config, logger *slog.Logger) (*server, error) {
 
 	a := s.auth
 	mux := http.NewServeMux()
+	// handle routes method and path to h. Every error body is JSON, the
+	// router's own too: another method on the path is 405, and an unknown
+	// path (below) 404.
+	handle := func(method, path string, h http.Handler) {
+		mux.Handle(method+" "+path, h)
+		allow := method
+		if method == http.MethodGet {
+			allow = "GET, HEAD"
+		}
+		mux.HandleFunc(path, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "method not allowed")
+		})
+	}
 	// Every state-changing /api/auth route refuses cross-origin browser
 	// requests: login and register (login CSRF) as well as the routes that
 	// the refresh cookie authenticates.
-	mux.Handle("POST /api/auth/register", a.CrossOriginProtection(http.HandlerFunc(s.register)))
-	mux.Handle("POST /api/auth/login", a.CrossOriginProtection(http.HandlerFunc(s.login)))
-	mux.Handle("POST /api/auth/refresh", a.CrossOriginProtection(a.RefreshHandler()))
-	mux.Handle("POST /api/auth/logout", a.CrossOriginProtection(a.LogoutHandler()))
-	mux.Handle("POST /api/auth/logout-all", a.CrossOriginProtection(a.LogoutAllHandler()))
-	mux.Handle("GET /api/auth/me", a.Require(http.HandlerFunc(s.me)))
-	mux.Handle("GET /api/posts", a.RequireRole("user", "admin")(http.HandlerFunc(s.posts)))
-	mux.Handle("DELETE /api/users/{id}", a.RequireRole("admin")(http.HandlerFunc(s.deleteUser)))
-	mux.Handle("GET /.well-known/jwks.json", a.Keys())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	handle("POST", "/api/auth/register", a.CrossOriginProtection(http.HandlerFunc(s.register)))
+	handle("POST", "/api/auth/login", a.CrossOriginProtection(http.HandlerFunc(s.login)))
+	handle("POST", "/api/auth/refresh", a.CrossOriginProtection(a.RefreshHandler()))
+	handle("POST", "/api/auth/logout", a.CrossOriginProtection(a.LogoutHandler()))
+	handle("POST", "/api/auth/logout-all", a.CrossOriginProtection(a.LogoutAllHandler()))
+	handle("GET", "/api/auth/me", a.Require(http.HandlerFunc(s.me)))
+	handle("GET", "/api/posts", a.RequireRole("user", "admin")(http.HandlerFunc(s.posts)))
+	handle("DELETE", "/api/users/{id}", a.RequireRole("admin")(http.HandlerFunc(s.deleteUser)))
+	handle("GET", "/.well-known/jwks.json", a.Keys())
+	handle("GET", "/healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "no such route")
 	})
 	s.Handler = mux
 	return s, nil
@@ -84,11 +102,11 @@ func (s *server) createUser(ctx context.Context, email, password, name, role str
 	email = normalizeEmail(email)
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Address != email || addr.Name != "" || len(email) > 254 {
-		return nil, errors.Join(auth.ErrInvalidInput, errors.New("invalid email"))
+		return nil, fmt.Errorf("%w: invalid email", auth.ErrInvalidInput)
 	}
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
-		return nil, errors.Join(auth.ErrInvalidInput, errors.New("name must be 1 to 100 characters"))
+		return nil, fmt.Errorf("%w: name must be 1 to 100 characters", auth.ErrInvalidInput)
 	}
 	hash, err := s.auth.HashPassword(ctx, password)
 	if err != nil {

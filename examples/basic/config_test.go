@@ -1,0 +1,214 @@
+package main
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jwtkit/auth"
+)
+
+// keyDir holds the key files; TestMain removes it.
+var keyDir string
+
+// keyFiles are PEM private keys of every kind, written once per test run.
+var keyFiles = sync.OnceValues(func() (map[string]string, error) {
+	dir, err := os.MkdirTemp("", "basic-keys-")
+	if err != nil {
+		return nil, err
+	}
+	keyDir = dir
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	p256, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	files := map[string]string{}
+	for name, k := range map[string]crypto.Signer{"ed25519": edKey, "p256": p256, "p384": p384, "rsa": rsaKey} {
+		der, err := x509.MarshalPKCS8PrivateKey(k)
+		if err != nil {
+			return nil, err
+		}
+		files[name] = filepath.Join(dir, name+".pem")
+		if err := os.WriteFile(files[name], pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+			return nil, err
+		}
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(p256.Public())
+	if err != nil {
+		return nil, err
+	}
+	files["public"] = filepath.Join(dir, "public.pem")
+	files["garbage"] = filepath.Join(dir, "garbage.pem")
+	files["missing"] = filepath.Join(dir, "missing.pem")
+	if err := os.WriteFile(files["public"], pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(files["garbage"], []byte("not a key\n"), 0o600); err != nil {
+		return nil, err
+	}
+	return files, nil
+})
+
+func testKeyFiles(tb testing.TB) map[string]string {
+	tb.Helper()
+	files, err := keyFiles()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return files
+}
+
+func TestConfigErrors(t *testing.T) {
+	t.Parallel()
+	files := testKeyFiles(t)
+	secret := strings.Repeat("s", 32)
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string // the variable the one-line error names
+	}{
+		{"secret of 31 bytes", map[string]string{"AUTH_SECRET": strings.Repeat("s", 31)}, "AUTH_SECRET"},
+		{"short secret", map[string]string{"AUTH_SECRET": "short"}, "AUTH_SECRET"},
+		{"unknown alg", map[string]string{"AUTH_ALG": "HS999"}, "AUTH_ALG"},
+		{"alg none", map[string]string{"AUTH_ALG": "none"}, "AUTH_ALG"},
+		{"alg in lower case", map[string]string{"AUTH_ALG": "hs256"}, "AUTH_ALG"},
+		{"unparsable access ttl", map[string]string{"AUTH_ACCESS_TTL": "soon"}, "AUTH_ACCESS_TTL"},
+		{"access ttl without unit", map[string]string{"AUTH_ACCESS_TTL": "900"}, "AUTH_ACCESS_TTL"},
+		{"zero access ttl", map[string]string{"AUTH_ACCESS_TTL": "0s"}, "AUTH_ACCESS_TTL"},
+		{"negative access ttl", map[string]string{"AUTH_ACCESS_TTL": "-1m"}, "AUTH_ACCESS_TTL"},
+		{"access ttl over a day", map[string]string{"AUTH_ACCESS_TTL": "48h"}, "AUTH_ACCESS_TTL"},
+		{"unparsable refresh ttl", map[string]string{"AUTH_REFRESH_TTL": "1 week"}, "AUTH_REFRESH_TTL"},
+		{"zero refresh ttl", map[string]string{"AUTH_REFRESH_TTL": "0"}, "AUTH_REFRESH_TTL"},
+		{"refresh ttl past the session lifetime", map[string]string{"AUTH_REFRESH_TTL": "1000h"}, "AUTH_REFRESH_TTL"},
+		{"unparsable reuse grace", map[string]string{"AUTH_REUSE_GRACE": "a bit"}, "AUTH_REUSE_GRACE"},
+		{"negative reuse grace", map[string]string{"AUTH_REUSE_GRACE": "-1s"}, "AUTH_REUSE_GRACE"},
+		{"reuse grace over five minutes", map[string]string{"AUTH_REUSE_GRACE": "1h"}, "AUTH_REUSE_GRACE"},
+		{"login limit without window", map[string]string{"AUTH_LOGIN_LIMIT": "5"}, "AUTH_LOGIN_LIMIT"},
+		{"login limit of zero", map[string]string{"AUTH_LOGIN_LIMIT": "0/1m"}, "AUTH_LOGIN_LIMIT"},
+		{"login limit not a number", map[string]string{"AUTH_LOGIN_LIMIT": "x/1m"}, "AUTH_LOGIN_LIMIT"},
+		{"login window not a duration", map[string]string{"AUTH_LOGIN_LIMIT": "5/abc"}, "AUTH_LOGIN_LIMIT"},
+		{"login window of zero", map[string]string{"AUTH_LOGIN_LIMIT": "5/0s"}, "AUTH_LOGIN_LIMIT"},
+		{"cookie secure not a boolean", map[string]string{"AUTH_COOKIE_SECURE": "maybe"}, "AUTH_COOKIE_SECURE"},
+		{"cookie secure yes", map[string]string{"AUTH_COOKIE_SECURE": "yes"}, "AUTH_COOKIE_SECURE"},
+		{"bcrypt cost too low", map[string]string{"AUTH_BCRYPT_COST": "4"}, "AUTH_BCRYPT_COST"},
+		{"bcrypt cost not a number", map[string]string{"AUTH_BCRYPT_COST": "high"}, "AUTH_BCRYPT_COST"},
+		{"P-256 key file for RS256", map[string]string{"AUTH_ALG": "RS256", "AUTH_PRIVATE_KEY_FILE": files["p256"]}, "AUTH_PRIVATE_KEY_FILE"},
+		{"P-384 key file for ES256", map[string]string{"AUTH_ALG": "ES256", "AUTH_PRIVATE_KEY_FILE": files["p384"]}, "AUTH_PRIVATE_KEY_FILE"},
+		{"RSA key file for ES256", map[string]string{"AUTH_ALG": "ES256", "AUTH_PRIVATE_KEY_FILE": files["rsa"]}, "AUTH_PRIVATE_KEY_FILE"},
+		{"RSA key file for EdDSA", map[string]string{"AUTH_ALG": "EdDSA", "AUTH_PRIVATE_KEY_FILE": files["rsa"]}, "AUTH_PRIVATE_KEY_FILE"},
+		{"Ed25519 key file for ES256", map[string]string{"AUTH_ALG": "ES256", "AUTH_PRIVATE_KEY_FILE": files["ed25519"]}, "AUTH_PRIVATE_KEY_FILE"},
+		{"public key file", map[string]string{"AUTH_ALG": "ES256", "AUTH_PRIVATE_KEY_FILE": files["public"]}, "AUTH_PRIVATE_KEY_FILE"},
+		{"garbage key file", map[string]string{"AUTH_ALG": "ES256", "AUTH_PRIVATE_KEY_FILE": files["garbage"]}, "AUTH_PRIVATE_KEY_FILE"},
+		{"missing key file", map[string]string{"AUTH_ALG": "EdDSA", "AUTH_PRIVATE_KEY_FILE": files["missing"]}, "AUTH_PRIVATE_KEY_FILE"},
+		{"key file with HS256", map[string]string{"AUTH_PRIVATE_KEY_FILE": files["p256"]}, "AUTH_PRIVATE_KEY_FILE"},
+		{"secret with RS256", map[string]string{"AUTH_ALG": "RS256", "AUTH_SECRET": secret}, "AUTH_SECRET"},
+		{"admin email without password", map[string]string{"ADMIN_EMAIL": "root@example.com"}, "ADMIN_PASSWORD"},
+		{"admin password without email", map[string]string{"ADMIN_PASSWORD": password}, "ADMIN_EMAIL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := loadConfig(envFrom(tt.env), quiet)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("loadConfig(%v) = %v; want one line naming %s", tt.env, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestAdminErrors covers the account the server creates at start: a bad one
+// stops it with one line naming the variables.
+func TestAdminErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  map[string]string
+	}{
+		{"short admin password", map[string]string{"ADMIN_EMAIL": "root@example.com", "ADMIN_PASSWORD": "short"}},
+		{"long admin password", map[string]string{"ADMIN_EMAIL": "root@example.com", "ADMIN_PASSWORD": strings.Repeat("p", 73)}},
+		{"bad admin email", map[string]string{"ADMIN_EMAIL": "root", "ADMIN_PASSWORD": password}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := loadConfig(envFrom(tt.env), quiet)
+			if err == nil {
+				cfg.bcryptCost = auth.MinBcryptCost
+				_, err = newServer(cfg, quiet)
+			}
+			if err == nil || !strings.Contains(err.Error(), "ADMIN_") || strings.Contains(err.Error(), "\n") {
+				t.Errorf("start with %v = %v; want one line naming ADMIN_EMAIL or ADMIN_PASSWORD", tt.env, err)
+			}
+		})
+	}
+}
+
+func TestConfigAccepts(t *testing.T) {
+	t.Parallel()
+	files := testKeyFiles(t)
+	tests := []struct {
+		name  string
+		env   map[string]string
+		check func(*config) bool
+	}{
+		{"defaults", nil, func(c *config) bool {
+			return c.addr == "127.0.0.1:8080" && c.issuer == "auth-example" && c.audience == "auth-example-api" &&
+				c.accessTTL == 15*time.Minute && c.refreshTTL == 168*time.Hour && c.reuseGrace == 0 &&
+				c.loginRate == auth.Rate{Limit: 5, Window: 15 * time.Minute} && c.cookieSecure &&
+				c.keys.SigningKey().Algorithm() == auth.HS256
+		}},
+		{"secret of 32 bytes", map[string]string{"AUTH_SECRET": strings.Repeat("s", 32)}, nil},
+		{"ES256 key file", map[string]string{"AUTH_ALG": "ES256", "AUTH_PRIVATE_KEY_FILE": files["p256"]}, func(c *config) bool {
+			return c.keys.SigningKey().Algorithm() == auth.ES256
+		}},
+		{"EdDSA key file", map[string]string{"AUTH_ALG": "EdDSA", "AUTH_PRIVATE_KEY_FILE": files["ed25519"]}, nil},
+		{"RS256 key file", map[string]string{"AUTH_ALG": "RS256", "AUTH_PRIVATE_KEY_FILE": files["rsa"]}, nil},
+		{"short lifetimes", map[string]string{"AUTH_ACCESS_TTL": "1s", "AUTH_REFRESH_TTL": "2s", "AUTH_REUSE_GRACE": "500ms"}, func(c *config) bool {
+			return c.accessTTL == time.Second && c.refreshTTL == 2*time.Second && c.reuseGrace == 500*time.Millisecond
+		}},
+		{"sub-second access ttl", map[string]string{"AUTH_ACCESS_TTL": "500ms"}, nil},
+		{"login limit", map[string]string{"AUTH_LOGIN_LIMIT": "3/1m"}, func(c *config) bool {
+			return c.loginRate == auth.Rate{Limit: 3, Window: time.Minute}
+		}},
+		{"insecure cookie", map[string]string{"AUTH_COOKIE_SECURE": "false"}, func(c *config) bool { return !c.cookieSecure }},
+		{"insecure cookie as 0", map[string]string{"AUTH_COOKIE_SECURE": "0"}, func(c *config) bool { return !c.cookieSecure }},
+		{"admin", map[string]string{"ADMIN_EMAIL": "root@example.com", "ADMIN_PASSWORD": password}, func(c *config) bool {
+			return c.adminEmail == "root@example.com" && c.adminPassword == password
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := loadConfig(envFrom(tt.env), quiet)
+			if err != nil {
+				t.Fatalf("loadConfig(%v) = %v; want nil", tt.env, err)
+			}
+			if tt.check != nil && !tt.check(c) {
+				t.Errorf("loadConfig(%v) = %+v; want the values set", tt.env, c)
+			}
+		})
+	}
+}
