@@ -31,10 +31,11 @@ type AccessToken struct {
 	Claims *Claims
 }
 
-// ExpiresIn returns the token's lifetime in whole seconds, exp minus iat as
-// written in the token (the "expires_in" of OAuth responses).
+// ExpiresIn returns the token's lifetime from issuance in whole seconds
+// (the "expires_in" of OAuth responses): the configured lifetime, since exp
+// is rounded up to the second.
 func (t *AccessToken) ExpiresIn() time.Duration {
-	return time.Duration(t.Claims.ExpiresAt.Unix()-t.Claims.IssuedAt.Unix()) * time.Second
+	return t.Claims.ExpiresAt.Sub(t.Claims.IssuedAt).Truncate(time.Second)
 }
 
 // Issue signs an access token for the claims c. The caller sets Subject (the
@@ -59,7 +60,13 @@ func (a *Auth) Issue(ctx context.Context, c Claims) (*AccessToken, error) {
 	c.Issuer = a.cfg.issuer
 	c.Audience = []string{a.cfg.audience}
 	c.IssuedAt = now
-	c.ExpiresAt = time.Unix(now.Add(a.cfg.accessTTL).Unix(), 0)
+	// exp has whole seconds on the wire: round up, so a token never lives
+	// shorter than the configured lifetime.
+	exp := now.Add(a.cfg.accessTTL)
+	c.ExpiresAt = time.Unix(exp.Unix(), 0)
+	if c.ExpiresAt.Before(exp) {
+		c.ExpiresAt = c.ExpiresAt.Add(time.Second)
+	}
 	c.ID = id.String()
 	payload, err := encodeClaims(&c)
 	if err != nil {
