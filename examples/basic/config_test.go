@@ -156,7 +156,7 @@ func TestAdminErrors(t *testing.T) {
 			t.Parallel()
 			cfg, err := loadConfig(envFrom(tt.env), quiet)
 			if err == nil {
-				cfg.bcryptCost = auth.MinBcryptCost
+				cfg.BcryptCost = auth.MinBcryptCost
 				_, err = newServer(cfg, quiet)
 			}
 			if err == nil || !strings.Contains(err.Error(), "ADMIN_") || strings.Contains(err.Error(), "\n") {
@@ -175,28 +175,28 @@ func TestConfigAccepts(t *testing.T) {
 		check func(*config) bool
 	}{
 		{"defaults", nil, func(c *config) bool {
-			return c.addr == "127.0.0.1:8080" && c.issuer == "auth-example" && c.audience == "auth-example-api" &&
-				c.accessTTL == 15*time.Minute && c.refreshTTL == 168*time.Hour && c.reuseGrace == 0 &&
-				c.loginRate == auth.Rate{Limit: 5, Window: 15 * time.Minute} && c.cookieSecure &&
-				c.keys.SigningKey().Algorithm() == auth.HS256
+			return c.Addr == "127.0.0.1:8080" && c.Issuer == "auth-example" && c.Audience == "auth-example-api" &&
+				c.AccessTTL == 15*time.Minute && c.RefreshTTL == 168*time.Hour && c.ReuseGrace == 0 &&
+				c.LoginRate == auth.Rate{Limit: 5, Window: 15 * time.Minute} && c.CookieSecure &&
+				c.Keys.SigningKey().Algorithm() == auth.HS256
 		}},
 		{"secret of 32 bytes", map[string]string{"AUTH_SECRET": strings.Repeat("s", 32)}, nil},
 		{"ES256 key file", map[string]string{"AUTH_ALG": "ES256", "AUTH_PRIVATE_KEY_FILE": files["p256"]}, func(c *config) bool {
-			return c.keys.SigningKey().Algorithm() == auth.ES256
+			return c.Keys.SigningKey().Algorithm() == auth.ES256
 		}},
 		{"EdDSA key file", map[string]string{"AUTH_ALG": "EdDSA", "AUTH_PRIVATE_KEY_FILE": files["ed25519"]}, nil},
 		{"RS256 key file", map[string]string{"AUTH_ALG": "RS256", "AUTH_PRIVATE_KEY_FILE": files["rsa"]}, nil},
 		{"short lifetimes", map[string]string{"AUTH_ACCESS_TTL": "1s", "AUTH_REFRESH_TTL": "2s", "AUTH_REUSE_GRACE": "500ms"}, func(c *config) bool {
-			return c.accessTTL == time.Second && c.refreshTTL == 2*time.Second && c.reuseGrace == 500*time.Millisecond
+			return c.AccessTTL == time.Second && c.RefreshTTL == 2*time.Second && c.ReuseGrace == 500*time.Millisecond
 		}},
 		{"sub-second access ttl", map[string]string{"AUTH_ACCESS_TTL": "500ms"}, nil},
 		{"login limit", map[string]string{"AUTH_LOGIN_LIMIT": "3/1m"}, func(c *config) bool {
-			return c.loginRate == auth.Rate{Limit: 3, Window: time.Minute}
+			return c.LoginRate == auth.Rate{Limit: 3, Window: time.Minute}
 		}},
-		{"insecure cookie", map[string]string{"AUTH_COOKIE_SECURE": "false"}, func(c *config) bool { return !c.cookieSecure }},
-		{"insecure cookie as 0", map[string]string{"AUTH_COOKIE_SECURE": "0"}, func(c *config) bool { return !c.cookieSecure }},
+		{"insecure cookie", map[string]string{"AUTH_COOKIE_SECURE": "false"}, func(c *config) bool { return !c.CookieSecure }},
+		{"insecure cookie as 0", map[string]string{"AUTH_COOKIE_SECURE": "0"}, func(c *config) bool { return !c.CookieSecure }},
 		{"admin", map[string]string{"ADMIN_EMAIL": "root@example.com", "ADMIN_PASSWORD": password}, func(c *config) bool {
-			return c.adminEmail == "root@example.com" && c.adminPassword == password
+			return c.AdminEmail == "root@example.com" && c.AdminPassword == password
 		}},
 	}
 	for _, tt := range tests {

@@ -38,15 +38,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
+
+	"github.com/jwtkit/auth/examples/internal/refserver"
 )
 
 func main() {
@@ -56,7 +53,19 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, getenv func(string) string, stderr *os.File) error {
+// config is the server configuration (see refserver.LoadConfig).
+type config = refserver.Config
+
+func loadConfig(getenv func(string) string, logger *slog.Logger) (*config, error) {
+	return refserver.LoadConfig(getenv, logger)
+}
+
+// newServer returns the reference server on in-memory stores.
+func newServer(cfg *config, logger *slog.Logger) (*refserver.Server, error) {
+	return refserver.New(context.Background(), cfg, logger, refserver.Backend{})
+}
+
+func run(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg, err := loadConfig(getenv, logger)
 	if err != nil {
@@ -66,34 +75,5 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return err
-	}
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	fmt.Fprintf(stderr, "basic: listening on http://%s\n", ln.Addr())
-
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return refserver.Serve(ctx, "basic", cfg.Addr, srv, stderr, logger)
 }

@@ -72,7 +72,7 @@ func startServer(tb testing.TB, env map[string]string, bcryptCost int) *testServ
 	if err != nil {
 		tb.Fatalf("loadConfig(%v) = %v; want nil", full, err)
 	}
-	cfg.bcryptCost = bcryptCost
+	cfg.BcryptCost = bcryptCost
 	s, err := newServer(cfg, quiet)
 	if err != nil {
 		tb.Fatalf("newServer(%v) = %v; want nil", full, err)
@@ -415,7 +415,7 @@ func decodeJWT(tb testing.TB, tok string) (header, claims map[string]any) {
 // with the options given (a clock in the past for an expired token).
 func mint(tb testing.TB, ts *testServer, c auth.Claims, opts ...auth.Option) string {
 	tb.Helper()
-	base := []auth.Option{auth.WithKeys(ts.cfg.keys), auth.WithIssuer(ts.cfg.issuer), auth.WithAudience(ts.cfg.audience)}
+	base := []auth.Option{auth.WithKeys(ts.cfg.Keys), auth.WithIssuer(ts.cfg.Issuer), auth.WithAudience(ts.cfg.Audience)}
 	a, err := auth.New(append(base, opts...)...)
 	if err != nil {
 		tb.Fatal(err)

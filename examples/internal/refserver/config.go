@@ -1,4 +1,4 @@
-package main
+package refserver
 
 import (
 	"crypto/rand"
@@ -12,65 +12,66 @@ import (
 	"github.com/jwtkit/auth"
 )
 
-// config is the server's configuration, read from the environment.
-type config struct {
-	addr          string
-	keys          *auth.KeySet
-	issuer        string
-	audience      string
-	accessTTL     time.Duration
-	refreshTTL    time.Duration
-	reuseGrace    time.Duration
-	loginRate     auth.Rate
-	cookieSecure  bool
-	adminEmail    string
-	adminPassword string
-	bcryptCost    int
+// Config is the server's configuration, read from the environment by
+// [LoadConfig].
+type Config struct {
+	Addr          string        // ADDR
+	Keys          *auth.KeySet  // AUTH_ALG with AUTH_SECRET or AUTH_PRIVATE_KEY_FILE
+	Issuer        string        // AUTH_ISSUER
+	Audience      string        // AUTH_AUDIENCE
+	AccessTTL     time.Duration // AUTH_ACCESS_TTL
+	RefreshTTL    time.Duration // AUTH_REFRESH_TTL
+	ReuseGrace    time.Duration // AUTH_REUSE_GRACE
+	LoginRate     auth.Rate     // AUTH_LOGIN_LIMIT
+	CookieSecure  bool          // AUTH_COOKIE_SECURE
+	AdminEmail    string        // ADMIN_EMAIL
+	AdminPassword string        // ADMIN_PASSWORD
+	BcryptCost    int           // AUTH_BCRYPT_COST
 }
 
-// loadConfig reads the environment. Every error is one line that names the
-// variable at fault; nothing falls back silently.
-func loadConfig(getenv func(string) string, logger *slog.Logger) (*config, error) {
-	c := &config{
-		addr:          envOr(getenv, "ADDR", "127.0.0.1:8080"),
-		issuer:        envOr(getenv, "AUTH_ISSUER", "auth-example"),
-		audience:      envOr(getenv, "AUTH_AUDIENCE", "auth-example-api"),
-		adminEmail:    getenv("ADMIN_EMAIL"),
-		adminPassword: getenv("ADMIN_PASSWORD"),
-		bcryptCost:    12,
+// LoadConfig reads the configuration from getenv. Every error is one line
+// that names the variable at fault; nothing falls back silently.
+func LoadConfig(getenv func(string) string, logger *slog.Logger) (*Config, error) {
+	c := &Config{
+		Addr:          EnvOr(getenv, "ADDR", "127.0.0.1:8080"),
+		Issuer:        EnvOr(getenv, "AUTH_ISSUER", "auth-example"),
+		Audience:      EnvOr(getenv, "AUTH_AUDIENCE", "auth-example-api"),
+		AdminEmail:    getenv("ADMIN_EMAIL"),
+		AdminPassword: getenv("ADMIN_PASSWORD"),
+		BcryptCost:    12,
 	}
 	var err error
-	if (c.adminEmail == "") != (c.adminPassword == "") {
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		return nil, fmt.Errorf("ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither")
 	}
-	if c.accessTTL, err = envDuration(getenv, "AUTH_ACCESS_TTL", auth.DefaultAccessTTL, auth.MaxAccessTTL); err != nil {
+	if c.AccessTTL, err = envDuration(getenv, "AUTH_ACCESS_TTL", auth.DefaultAccessTTL, auth.MaxAccessTTL); err != nil {
 		return nil, err
 	}
-	if c.refreshTTL, err = envDuration(getenv, "AUTH_REFRESH_TTL", auth.DefaultRefreshTTL, auth.DefaultFamilyTTL); err != nil {
+	if c.RefreshTTL, err = envDuration(getenv, "AUTH_REFRESH_TTL", auth.DefaultRefreshTTL, auth.DefaultFamilyTTL); err != nil {
 		return nil, err
 	}
 	if v := getenv("AUTH_REUSE_GRACE"); v != "" {
-		if c.reuseGrace, err = time.ParseDuration(v); err != nil || c.reuseGrace < 0 || c.reuseGrace > auth.MaxReuseGrace {
+		if c.ReuseGrace, err = time.ParseDuration(v); err != nil || c.ReuseGrace < 0 || c.ReuseGrace > auth.MaxReuseGrace {
 			return nil, fmt.Errorf("AUTH_REUSE_GRACE: %q is not a Go duration from 0 to %v", v, auth.MaxReuseGrace)
 		}
 	}
-	if c.loginRate, err = parseRate(envOr(getenv, "AUTH_LOGIN_LIMIT", "5/15m")); err != nil {
+	if c.LoginRate, err = parseRate(EnvOr(getenv, "AUTH_LOGIN_LIMIT", "5/15m")); err != nil {
 		return nil, fmt.Errorf("AUTH_LOGIN_LIMIT: %w", err)
 	}
-	switch v := envOr(getenv, "AUTH_COOKIE_SECURE", "true"); v {
+	switch v := EnvOr(getenv, "AUTH_COOKIE_SECURE", "true"); v {
 	case "true", "1":
-		c.cookieSecure = true
+		c.CookieSecure = true
 	case "false", "0":
 		logger.Warn("AUTH_COOKIE_SECURE=false: the refresh cookie is sent over plain HTTP; use it only for development")
 	default:
 		return nil, fmt.Errorf("AUTH_COOKIE_SECURE: %q is not true or false", v)
 	}
 	if v := getenv("AUTH_BCRYPT_COST"); v != "" {
-		if c.bcryptCost, err = strconv.Atoi(v); err != nil || c.bcryptCost < auth.MinBcryptCost || c.bcryptCost > 31 {
+		if c.BcryptCost, err = strconv.Atoi(v); err != nil || c.BcryptCost < auth.MinBcryptCost || c.BcryptCost > 31 {
 			return nil, fmt.Errorf("AUTH_BCRYPT_COST: %q is not a cost from %d to 31", v, auth.MinBcryptCost)
 		}
 	}
-	alg, err := auth.ParseAlgorithm(envOr(getenv, "AUTH_ALG", "HS256"))
+	alg, err := auth.ParseAlgorithm(EnvOr(getenv, "AUTH_ALG", "HS256"))
 	if err != nil {
 		return nil, fmt.Errorf("AUTH_ALG: %w (want HS256, RS256, ES256 or EdDSA)", err)
 	}
@@ -78,7 +79,7 @@ func loadConfig(getenv func(string) string, logger *slog.Logger) (*config, error
 	if err != nil {
 		return nil, err
 	}
-	if c.keys, err = auth.NewKeySet(key); err != nil {
+	if c.Keys, err = auth.NewKeySet(key); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -135,7 +136,8 @@ func parseRate(s string) (auth.Rate, error) {
 	return auth.Rate{Limit: limit, Window: window}, nil
 }
 
-func envOr(getenv func(string) string, name, def string) string {
+// EnvOr returns the variable name, or def when it is unset or empty.
+func EnvOr(getenv func(string) string, name, def string) string {
 	if v := getenv(name); v != "" {
 		return v
 	}

@@ -1,4 +1,4 @@
-package main
+package refserver
 
 import (
 	"context"
@@ -15,46 +15,67 @@ import (
 	"github.com/jwtkit/auth"
 )
 
-// server is the reference server of the HTTP contract, built from library
-// parts.
-type server struct {
+// Server is the reference server of the HTTP contract, built from library
+// parts. It is an http.Handler.
+type Server struct {
 	http.Handler
 	auth   *auth.Auth
-	users  *users
+	users  UserStore
 	logger *slog.Logger
 }
 
-func newServer(cfg *config, logger *slog.Logger) (*server, error) {
-	s := &server{users: newUsers(), logger: logger}
-	passwords, err := auth.NewPasswords(auth.WithBcryptCost(cfg.bcryptCost))
+// Backend holds the stores of a [Server]; nil fields get in-memory stores of
+// this process only.
+type Backend struct {
+	Users      UserStore
+	Refresh    auth.RefreshStore
+	Revocation auth.RevocationStore
+	Throttle   auth.Throttle
+}
+
+// New returns the server for cfg on the stores of b. With
+// cfg.AdminEmail set it creates the admin account (an existing one is kept).
+func New(ctx context.Context, cfg *Config, logger *slog.Logger, b Backend) (*Server, error) {
+	if b.Users == nil {
+		b.Users = NewMemoryUsers()
+	}
+	s := &Server{users: b.Users, logger: logger}
+	passwords, err := auth.NewPasswords(auth.WithBcryptCost(cfg.BcryptCost))
 	if err != nil {
 		return nil, err
 	}
-	throttle, err := auth.NewMemoryThrottle(cfg.loginRate, 0)
-	if err != nil {
-		return nil, err
+	if b.Throttle == nil {
+		if b.Throttle, err = auth.NewMemoryThrottle(cfg.LoginRate, 0); err != nil {
+			return nil, err
+		}
 	}
 	cookie := auth.DefaultCookie()
-	cookie.Insecure = !cfg.cookieSecure
-	s.auth, err = auth.New(
-		auth.WithKeys(cfg.keys),
-		auth.WithIssuer(cfg.issuer),
-		auth.WithAudience(cfg.audience),
-		auth.WithAccessTTL(cfg.accessTTL),
-		auth.WithRefreshTTL(cfg.refreshTTL),
-		auth.WithReuseGrace(cfg.reuseGrace),
+	cookie.Insecure = !cfg.CookieSecure
+	opts := []auth.Option{
+		auth.WithKeys(cfg.Keys),
+		auth.WithIssuer(cfg.Issuer),
+		auth.WithAudience(cfg.Audience),
+		auth.WithAccessTTL(cfg.AccessTTL),
+		auth.WithRefreshTTL(cfg.RefreshTTL),
+		auth.WithReuseGrace(cfg.ReuseGrace),
 		auth.WithPasswords(passwords),
-		auth.WithCredentials(s.users),
-		auth.WithClaimsLoader(s.users.loadClaims),
-		auth.WithLoginThrottle(throttle),
+		auth.WithCredentials(b.Users),
+		auth.WithClaimsLoader(b.Users.LoadClaims),
+		auth.WithLoginThrottle(b.Throttle),
 		auth.WithRefreshCookie(cookie),
 		auth.WithLogger(logger),
-	)
-	if err != nil {
+	}
+	if b.Refresh != nil {
+		opts = append(opts, auth.WithRefreshStore(b.Refresh))
+	}
+	if b.Revocation != nil {
+		opts = append(opts, auth.WithRevocation(b.Revocation))
+	}
+	if s.auth, err = auth.New(opts...); err != nil {
 		return nil, err
 	}
-	if cfg.adminEmail != "" && cfg.adminPassword != "" {
-		if _, err := s.createUser(context.Background(), cfg.adminEmail, cfg.adminPassword, "Admin", "admin"); err != nil {
+	if cfg.AdminEmail != "" {
+		if _, err := s.createUser(ctx, cfg.AdminEmail, cfg.AdminPassword, "Admin", "admin"); err != nil && !errors.Is(err, ErrEmailTaken) {
 			return nil, errors.New("ADMIN_EMAIL/ADMIN_PASSWORD: " + err.Error())
 		}
 	}
@@ -97,9 +118,12 @@ func newServer(cfg *config, logger *slog.Logger) (*server, error) {
 	return s, nil
 }
 
+// Auth returns the server's [auth.Auth].
+func (s *Server) Auth() *auth.Auth { return s.auth }
+
 // createUser validates and stores a new account.
-func (s *server) createUser(ctx context.Context, email, password, name, role string) (*user, error) {
-	email = normalizeEmail(email)
+func (s *Server) createUser(ctx context.Context, email, password, name, role string) (*User, error) {
+	email = NormalizeEmail(email)
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Address != email || addr.Name != "" || len(email) > 254 {
 		return nil, fmt.Errorf("%w: invalid email", auth.ErrInvalidInput)
@@ -112,9 +136,9 @@ func (s *server) createUser(ctx context.Context, email, password, name, role str
 	if err != nil {
 		return nil, err
 	}
-	u := &user{ID: uuid.NewString(), Email: email, Name: name, Role: role, hash: hash}
-	if err := s.users.add(u); err != nil {
-		return nil, err
+	u := &User{ID: uuid.NewString(), Email: email, Name: name, Role: role}
+	if err := s.users.Create(ctx, *u, hash); err != nil {
+		return nil, storeErr(err)
 	}
 	return u, nil
 }
@@ -126,7 +150,7 @@ type credentialsIn struct {
 	RefreshTransfer string `json:"refreshTransfer"`
 }
 
-func (s *server) register(w http.ResponseWriter, r *http.Request) {
+func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	var in credentialsIn
 	if err := auth.DecodeJSON(w, r, &in); err != nil {
 		auth.WriteError(w, r, err)
@@ -139,14 +163,14 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.createUser(r.Context(), in.Email, in.Password, in.Name, "user")
 	switch {
-	case errors.Is(err, errEmailTaken):
+	case errors.Is(err, ErrEmailTaken):
 		writeError(w, http.StatusConflict, "EMAIL_TAKEN", "an account with this email already exists")
 		return
 	case err != nil:
 		auth.WriteError(w, r, err)
 		return
 	}
-	sess, err := s.auth.StartSession(r.Context(), claimsOf(u), s.auth.ClientFrom(r))
+	sess, err := s.auth.StartSession(r.Context(), u.Claims(), s.auth.ClientFrom(r))
 	if err != nil {
 		auth.WriteError(w, r, err)
 		return
@@ -154,7 +178,7 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) {
 	s.auth.WriteSession(w, http.StatusCreated, sess, transfer, map[string]any{"user": u})
 }
 
-func (s *server) login(w http.ResponseWriter, r *http.Request) {
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var in credentialsIn
 	if err := auth.DecodeJSON(w, r, &in); err != nil {
 		auth.WriteError(w, r, err)
@@ -170,7 +194,11 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, r, err)
 		return
 	}
-	u, ok := s.users.get(sess.Access.Claims.Subject)
+	u, ok, err := s.users.Get(r.Context(), sess.Access.Claims.Subject)
+	if err != nil {
+		auth.WriteError(w, r, storeErr(err))
+		return
+	}
 	if !ok { // deleted between the password check and now
 		auth.WriteError(w, r, auth.ErrInvalidCredentials)
 		return
@@ -178,9 +206,13 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	s.auth.WriteSession(w, http.StatusOK, sess, transfer, map[string]any{"user": u})
 }
 
-func (s *server) me(w http.ResponseWriter, r *http.Request) {
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	c, _ := auth.ClaimsFromContext(r.Context())
-	u, ok := s.users.get(c.Subject)
+	u, ok, err := s.users.Get(r.Context(), c.Subject)
+	if err != nil {
+		auth.WriteError(w, r, storeErr(err))
+		return
+	}
 	if !ok {
 		auth.WriteError(w, r, auth.ErrTokenRevoked)
 		return
@@ -188,20 +220,25 @@ func (s *server) me(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"user": u})
 }
 
-func (s *server) posts(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) posts(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, []map[string]string{
 		{"id": "1", "title": "Hello, world"},
 		{"id": "2", "title": "Tokens done right"},
 	})
 }
 
-func (s *server) deleteUser(w http.ResponseWriter, r *http.Request) {
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	id, err := uuid.Parse(r.PathValue("id"))
 	if err != nil || id.String() != r.PathValue("id") {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no such user")
 		return
 	}
-	if _, ok := s.users.get(id.String()); !ok {
+	_, ok, err := s.users.Get(r.Context(), id.String())
+	if err != nil {
+		auth.WriteError(w, r, storeErr(err))
+		return
+	}
+	if !ok {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no such user")
 		return
 	}
@@ -212,7 +249,10 @@ func (s *server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, r, err)
 		return
 	}
-	s.users.delete(id.String())
+	if _, err := s.users.Delete(r.Context(), id.String()); err != nil {
+		auth.WriteError(w, r, storeErr(err))
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -224,4 +264,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg, "code": code})
+}
+
+// storeErr turns a user store's system failure into [auth.ErrUnavailable]
+// (503) and lets the documented errors through.
+func storeErr(err error) error {
+	if err == nil || errors.Is(err, ErrEmailTaken) || errors.Is(err, auth.ErrInvalidInput) ||
+		errors.Is(err, auth.ErrInvalidPassword) || errors.Is(err, auth.ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w: user store: %w", auth.ErrUnavailable, err)
 }
