@@ -41,22 +41,22 @@ type RevocationStore interface {
 	RevocationChecker
 
 	// DenyToken makes Revoked report true for the token with id jti issued
-	// to userID. The entry may be dropped once exp has passed (the token has
-	// expired by then).
+	// to userID. The entry may be dropped once exp plus [MaxLeeway] has
+	// passed (no verifier accepts the token by then).
 	DenyToken(ctx context.Context, userID, jti string, exp time.Time) error
 
 	// CutOff makes Revoked report true for every token of userID whose
 	// IssuedAt is before at. A cutoff never moves back: a call with an
 	// earlier time than the current cutoff changes nothing. The entry may be
-	// dropped once at is older than [MaxAccessTTL].
+	// dropped once at is older than [MaxAccessTTL] plus [MaxLeeway].
 	CutOff(ctx context.Context, userID string, at time.Time) error
 }
 
 // MemoryRevocationStore is the in-memory [RevocationStore], the default.
 // It serves one process only: instances behind a load balancer need a shared
 // store. Entries are dropped once they can no longer matter (denied tokens
-// after their exp, cutoffs after [MaxAccessTTL]), so memory stays bounded by
-// the revocations of the last day.
+// after their exp, cutoffs after [MaxAccessTTL], each plus [MaxLeeway]), so
+// memory stays bounded by the revocations of the last day.
 type MemoryRevocationStore struct {
 	now func() time.Time
 
@@ -137,12 +137,12 @@ func (m *MemoryRevocationStore) sweepLocked() {
 	}
 	m.nextSweep = now.Add(sweepEvery)
 	for k, exp := range m.denied {
-		if !now.Before(exp) {
+		if !now.Before(exp.Add(MaxLeeway)) {
 			delete(m.denied, k)
 		}
 	}
 	for u, at := range m.cutoffs {
-		if now.Sub(at) > MaxAccessTTL {
+		if now.Sub(at) > MaxAccessTTL+MaxLeeway {
 			delete(m.cutoffs, u)
 		}
 	}

@@ -106,7 +106,8 @@ func (r *RefreshRecord) HasSuccessor() bool { return r.Successor != TokenHash{} 
 type RefreshStore interface {
 	// CreateFamily stores a new family and its first token, rec, whose
 	// FamilyID and UserID equal fam's, atomically. The family id and the
-	// token hash must not exist in the store yet. A store may cap the number
+	// token hash must not exist under the user's routing key yet (a
+	// partitioned store can only check within the partition). A store may cap the number
 	// of families per user by evicting the oldest, but must allow at least
 	// ten.
 	CreateFamily(ctx context.Context, fam Family, rec RefreshRecord) error

@@ -37,7 +37,9 @@ type Rate struct {
 // DefaultLoginRate is 5 failed logins per 15 minutes.
 var DefaultLoginRate = Rate{Limit: 5, Window: 15 * time.Minute}
 
-func (r Rate) validate() error {
+// Validate reports an error matching [ErrConfig] unless r allows at least
+// one failure per positive window.
+func (r Rate) Validate() error {
 	if r.Limit < 1 || r.Window <= 0 {
 		return fmt.Errorf("%w: throttle rate must be at least 1 per positive window", ErrConfig)
 	}
@@ -87,7 +89,7 @@ const DefaultThrottleKeys = 100_000
 // NewMemoryThrottle returns a throttle of rate keeping at most maxKeys keys
 // ([DefaultThrottleKeys] when maxKeys < 1).
 func NewMemoryThrottle(rate Rate, maxKeys int) (*MemoryThrottle, error) {
-	if err := rate.validate(); err != nil {
+	if err := rate.Validate(); err != nil {
 		return nil, err
 	}
 	if maxKeys < 1 {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Usage: scripts/with-test-servers.sh COMMAND [ARG...]
 #
-# Starts a throwaway PostgreSQL and Redis listening on loopback only,
-# exports their addresses as AUTH_TEST_POSTGRES_URL and AUTH_TEST_REDIS_URL,
-# runs COMMAND, and stops both servers and removes their data afterwards,
+# Starts a throwaway PostgreSQL, a Redis and a three-node Redis Cluster,
+# listening on loopback only, exports their addresses as
+# AUTH_TEST_POSTGRES_URL, AUTH_TEST_REDIS_URL and AUTH_TEST_REDIS_CLUSTER
+# (host:port,host:port,host:port), runs COMMAND, and stops both servers and removes their data afterwards,
 # whatever COMMAND returns. A server that cannot be started is an error when
 # CI=true; otherwise its variable stays unset and the tests that need it skip.
 set -euo pipefail
@@ -12,6 +13,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/authtest.XXXXXX")
 chmod 0755 "$work"
 pg_started=""
 redis_pid=""
+cluster_pids=""
 
 as_pg() {
 	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -20,6 +22,7 @@ as_pg() {
 cleanup() {
 	if [ -n "$pg_started" ]; then as_pg pg_ctl -D "$work/pg" -m immediate -w stop >/dev/null 2>&1 || true; fi
 	if [ -n "$redis_pid" ]; then kill "$redis_pid" 2>/dev/null || true; wait "$redis_pid" 2>/dev/null || true; fi
+	for p in $cluster_pids; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -32,7 +35,9 @@ fail_or_warn() {
 free_port() {
 	local p
 	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 20000))
+		# Below 25000, so that a cluster node's bus port (port + 10000) is
+		# free-ish too.
+		p=$((15000 + RANDOM % 10000))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
 	done
 	return 1
@@ -84,7 +89,48 @@ else
 	fail_or_warn "redis-server not found"
 fi
 
-echo "with-test-servers: postgres=${AUTH_TEST_POSTGRES_URL:-none} redis=${AUTH_TEST_REDIS_URL:-none}" >&2
+# Redis Cluster: three masters, no replicas.
+wait_port() {
+	for _ in $(seq 1 100); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
+if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
+	nodes=()
+	for i in 1 2 3; do
+		port=$(free_port)
+		mkdir -p "$work/cluster$i"
+		redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+			--cluster-enabled yes --cluster-config-file "$work/cluster$i/nodes.conf" \
+			--dir "$work/cluster$i" --logfile "$work/cluster$i/redis.log" --daemonize no &
+		cluster_pids="$cluster_pids $!"
+		nodes+=("127.0.0.1:$port")
+	done
+	ok=1
+	for n in "${nodes[@]}"; do wait_port "${n##*:}" || ok=""; done
+	if [ -n "$ok" ] && redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$work/cluster.log" 2>&1; then
+		ok=""
+		for _ in $(seq 1 100); do
+			if redis-cli -p "${nodes[0]##*:}" cluster info 2>/dev/null | grep -q 'cluster_state:ok'; then ok=1; break; fi
+			sleep 0.1
+		done
+	else
+		ok=""
+	fi
+	if [ -n "$ok" ]; then
+		export AUTH_TEST_REDIS_CLUSTER
+		AUTH_TEST_REDIS_CLUSTER=$(IFS=,; echo "${nodes[*]}")
+	else
+		tail -5 "$work/cluster.log" >&2 2>/dev/null || true
+		fail_or_warn "Redis Cluster did not start"
+	fi
+else
+	fail_or_warn "redis-server or redis-cli not found (Redis Cluster)"
+fi
+
+echo "with-test-servers: postgres=${AUTH_TEST_POSTGRES_URL:-none} redis=${AUTH_TEST_REDIS_URL:-none} cluster=${AUTH_TEST_REDIS_CLUSTER:-none}" >&2
 set +e
 "$@"
 rc=$?

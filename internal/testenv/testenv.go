@@ -6,6 +6,7 @@ package testenv
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -14,6 +15,12 @@ func PostgresURL(t testing.TB) string { return need(t, "AUTH_TEST_POSTGRES_URL",
 
 // RedisURL returns the URL of the test Redis server.
 func RedisURL(t testing.TB) string { return need(t, "AUTH_TEST_REDIS_URL", "Redis") }
+
+// RedisClusterAddrs returns the addresses (host:port) of the nodes of the
+// test Redis Cluster.
+func RedisClusterAddrs(t testing.TB) []string {
+	return strings.Split(need(t, "AUTH_TEST_REDIS_CLUSTER", "Redis Cluster"), ",")
+}
 
 func need(t testing.TB, env, what string) string {
 	t.Helper()

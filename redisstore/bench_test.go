@@ -1,0 +1,92 @@
+package redisstore_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jwtkit/auth"
+)
+
+// BenchmarkRotate measures one refresh as [auth.Auth.Refresh] drives the
+// store: Lookup of the presented token, then Rotate into its successor, two
+// round trips. It reports the time of each as lookup-ns/op and rotate-ns/op.
+// Compare it with BenchmarkBaseline/redis-set, one SET against the same
+// server in the same run:
+//
+//	go test -run '^$' -bench '^Benchmark(Rotate|Baseline)$/^(redis|redis-set)$' -count 5
+func BenchmarkRotate(b *testing.B) {
+	b.Run("redis", func(b *testing.B) {
+		ctx := context.Background()
+		s := newStore(b, newClient(b))
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		var (
+			seq   uint64
+			route string
+			cur   auth.RefreshRecord
+		)
+		hash := func() auth.TokenHash {
+			seq++
+			return sha256.Sum256(binary.BigEndian.AppendUint64([]byte(route), seq))
+		}
+		// signIn starts a new chain for a new user: a real chain is rotated a
+		// few hundred times at most (every access-token lifetime until the
+		// family ends), so the benchmark keeps each one that short.
+		signIn := func() {
+			user := fmt.Sprintf("bench-user-%d", seq)
+			route = auth.RouteFor(user)
+			fam := auth.Family{ID: fmt.Sprintf("bench-family-%d", seq), UserID: user, CreatedAt: now, ExpiresAt: now.Add(auth.DefaultFamilyTTL), RefreshedAt: now}
+			cur = auth.RefreshRecord{Hash: hash(), FamilyID: fam.ID, UserID: user, IssuedAt: now, ExpiresAt: now.Add(auth.DefaultRefreshTTL)}
+			if err := s.CreateFamily(ctx, fam, cur); err != nil {
+				b.Fatal(err)
+			}
+		}
+		signIn()
+		var (
+			n              int
+			lookup, rotate time.Duration
+		)
+		for b.Loop() {
+			if n++; n%chainLength == 0 {
+				signIn()
+			}
+			t0 := time.Now()
+			rec, f, found, err := s.Lookup(ctx, route, cur.Hash)
+			lookup += time.Since(t0)
+			if err != nil || !found || rec.Used() || !f.RevokedAt.IsZero() {
+				b.Fatalf("Lookup = %+v, %v, %v", rec, found, err)
+			}
+			next := auth.RefreshRecord{Hash: hash(), FamilyID: f.ID, UserID: rec.UserID, IssuedAt: now, ExpiresAt: now.Add(auth.DefaultRefreshTTL)}
+			t1 := time.Now()
+			ok, err := s.Rotate(ctx, route, cur.Hash, auth.TokenHash{}, next)
+			rotate += time.Since(t1)
+			if !ok || err != nil {
+				b.Fatalf("Rotate = %v, %v", ok, err)
+			}
+			cur = next
+		}
+		b.ReportMetric(float64(lookup.Nanoseconds())/float64(n), "lookup-ns/op")
+		b.ReportMetric(float64(rotate.Nanoseconds())/float64(n), "rotate-ns/op")
+	})
+}
+
+// chainLength is how many rotations BenchmarkRotate makes in one family.
+const chainLength = 500
+
+// BenchmarkBaseline measures one SET of one key: the cost of one round
+// trip to the server.
+func BenchmarkBaseline(b *testing.B) {
+	b.Run("redis-set", func(b *testing.B) {
+		ctx := context.Background()
+		c := newClient(b)
+		key := newPrefix(b, c) + "baseline"
+		for b.Loop() {
+			if err := c.Set(ctx, key, "x", 0).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,0 +1,136 @@
+package redisstore
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jwtkit/auth"
+)
+
+// The key layout. PREFIX is the key prefix, ROUTE a routing key
+// ([auth.RouteFor] of a user id, the first [auth.RouteLen] characters of the
+// user's refresh tokens), TOKEN a token hash in unpadded base64url. Every
+// key of one route begins with routePrefix, PREFIX{ROUTE}:, so all of them
+// hash to the slot of ROUTE.
+//
+//	PREFIX{ROUTE}:t:TOKEN     string: the family id of a refresh token
+//	PREFIX{ROUTE}:f:FAMILY    hash: one family, and its tokens
+//	PREFIX{ROUTE}:fams        sorted set: family ids by CreatedAt
+//	PREFIX{ROUTE}:due         sorted set: f:FAMILY and t:TOKEN+FAMILY by when they become purgeable
+//	PREFIX{ROUTE}:pb          string: the route's bound in the purge index
+//	PREFIX{ROUTE}:d:JTI       set: the user ids whose access token JTI is denied
+//	PREFIX{ROUTE}:cut         hash: user id to access-token cutoff
+//	PREFIX purge              sorted set: routes by a lower bound of their earliest due time
+//	PREFIX throttle:KEY       string: a throttle key's theoretical arrival time
+//
+// Field names of a family hash: u user id, c created, e expires, r
+// refreshed, v revoked (absent while live), a user agent, d address, and
+// t:TOKEN for each token of the family, whose value is the token's state
+// (see tokenRecord). A token's key only leads from the token to its family,
+// and expires with the token; a rotation thus writes the family hash, the
+// new token's key and the due index, and nothing else.
+const (
+	tokenKey    = "t:"
+	familyKey   = "f:"
+	familiesKey = "fams"
+	dueKey      = "due"
+	boundKey    = "pb"
+	deniedKey   = "d:"
+	cutoffsKey  = "cut"
+	purgeKey    = "purge"
+	throttleKey = "throttle:"
+)
+
+// routePrefix returns the prefix of every key of route.
+func (c *config) routePrefix(route string) string { return c.prefix + "{" + route + "}:" }
+
+// validRoute reports whether route can be a routing key: anything else
+// cannot hold a token.
+func validRoute(route string) bool {
+	if len(route) != auth.RouteLen {
+		return false
+	}
+	for i := 0; i < len(route); i++ {
+		switch c := route[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// tokenID names a token hash in keys and fields.
+func tokenID(h auth.TokenHash) string { return base64.RawURLEncoding.EncodeToString(h[:]) }
+
+// parseTokenID is the inverse of tokenID.
+func parseTokenID(s string) (auth.TokenHash, bool) {
+	var h auth.TokenHash
+	if base64.RawURLEncoding.EncodedLen(len(h)) != len(s) {
+		return h, false
+	}
+	n, err := base64.RawURLEncoding.Decode(h[:], []byte(s))
+	return h, err == nil && n == len(h)
+}
+
+// micro formats t as decimal microseconds since the Unix epoch, the zero
+// time as "".
+func micro(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return strconv.FormatInt(t.UnixMicro(), 10)
+}
+
+// tokenRecord encodes the state of a token as its family keeps it:
+// "ISSUED,EXPIRES,USED,SUCCESSOR", times in microseconds, USED and SUCCESSOR
+// empty when absent.
+func tokenRecord(r auth.RefreshRecord) string {
+	var succ string
+	if r.HasSuccessor() {
+		succ = tokenID(r.Successor)
+	}
+	return micro(r.IssuedAt) + "," + micro(r.ExpiresAt) + "," + micro(r.UsedAt) + "," + succ
+}
+
+// parseTokenRecord decodes s, encoded by tokenRecord, into r.
+func parseTokenRecord(s string, r *auth.RefreshRecord) bool {
+	f := strings.Split(s, ",")
+	if len(f) != 4 {
+		return false
+	}
+	r.Successor = auth.TokenHash{}
+	if f[3] != "" {
+		var ok bool
+		if r.Successor, ok = parseTokenID(f[3]); !ok {
+			return false
+		}
+	}
+	return parseTimes(timeField{f[0], &r.IssuedAt}, timeField{f[1], &r.ExpiresAt}, timeField{f[2], &r.UsedAt})
+}
+
+// parseMicro is the inverse of micro; it returns times in UTC.
+func parseMicro(s string) (time.Time, bool) {
+	if s == "" {
+		return time.Time{}, true
+	}
+	us, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.UnixMicro(us).UTC(), true
+}
+
+// expiry formats the instant t plus d as decimal Unix milliseconds, rounded
+// up, for PEXPIREAT. It never returns less than 1: 0 and below are not
+// instants to Redis.
+func expiry(t time.Time, d time.Duration) string {
+	us := t.Add(d).UnixMicro()
+	ms := us / 1000
+	if us%1000 > 0 {
+		ms++
+	}
+	return strconv.FormatInt(max(ms, 1), 10)
+}

@@ -1,0 +1,217 @@
+package redisstore_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/redisstore"
+)
+
+// crc16 is the CRC-16/XMODEM checksum that Redis Cluster hashes keys with.
+func crc16(b []byte) uint16 {
+	var crc uint16
+	for _, c := range b {
+		crc ^= uint16(c) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return crc
+}
+
+// keySlot returns the Redis Cluster hash slot of key: that of its hash tag,
+// the text between its first "{" and the next "}", when that is not empty,
+// else that of the whole key.
+func keySlot(key string) int {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			key = key[i+1 : i+1+j]
+		}
+	}
+	return int(crc16([]byte(key)) % 16384)
+}
+
+func TestKeySlot(t *testing.T) {
+	if got := crc16([]byte("123456789")); got != 0x31c3 {
+		t.Errorf("crc16(%q) = %#x; want 0x31c3", "123456789", got)
+	}
+	// The examples of the CLUSTER KEYSLOT documentation, and the tag rules
+	// of the cluster specification.
+	for _, tt := range []struct {
+		key  string
+		want int
+	}{
+		{"somekey", 11058},
+		{"foo{hash_tag}", 2515},
+		{"bar{hash_tag}", 2515},
+		{"{hash_tag}", 2515},
+	} {
+		if got := keySlot(tt.key); got != tt.want {
+			t.Errorf("keySlot(%q) = %d; want %d", tt.key, got, tt.want)
+		}
+	}
+	if keySlot("{}x") == keySlot("x") || keySlot("a{}{b}") != int(crc16([]byte("a{}{b}"))%16384) {
+		t.Errorf("keySlot: an empty tag must hash the whole key")
+	}
+}
+
+// TestHashTags exercises every operation of a store and a throttle for two
+// users, then checks with SCAN that each key of a user carries the user's
+// hash tag, {RouteFor(user)}, and so lies in the slot of the route, and
+// that the only other key of the store is its purge index. On a cluster it
+// also asks the server for each key's slot.
+func TestHashTags(t *testing.T) {
+	t.Run("single", func(t *testing.T) { testHashTags(t, newClient(t)) })
+	t.Run("cluster", func(t *testing.T) { testHashTags(t, newClusterClient(t)) })
+}
+
+func testHashTags(t *testing.T, c redis.UniversalClient) {
+	ctx := t.Context()
+	prefix := newPrefix(t, c)
+	s, err := redisstore.New(c, redisstore.WithKeyPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	users := []string{uuid.NewString(), "alice@example.com", "{evil}user", ""}
+	for _, user := range users {
+		exercise(t, s, user, now)
+	}
+	if n, err := s.Purge(ctx, now.Add(time.Hour), 1000); err != nil || n == 0 {
+		t.Fatalf("Purge = %d, %v; want some, nil", n, err)
+	}
+	// Leave something for every kind of key.
+	for _, user := range users {
+		exercise(t, s, user, now)
+	}
+	th, err := redisstore.NewThrottle(c, auth.DefaultLoginRate, redisstore.WithKeyPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := th.Fail(ctx, "login:alice@example.com", now); err != nil {
+		t.Fatal(err)
+	}
+
+	keys, err := scanKeys(ctx, c, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := map[string]bool{}
+	for _, user := range users {
+		routes[auth.RouteFor(user)] = true
+	}
+	kinds := map[string]int{}
+	for _, key := range keys {
+		rest := strings.TrimPrefix(key, prefix)
+		switch {
+		case rest == "purge":
+			kinds["purge"]++
+			continue
+		case strings.HasPrefix(rest, "throttle:"):
+			kinds["throttle"]++
+			continue
+		}
+		if len(rest) < auth.RouteLen+3 || rest[0] != '{' || rest[auth.RouteLen+1:auth.RouteLen+3] != "}:" {
+			t.Errorf("key %q does not begin with %s{ROUTE}:", key, prefix)
+			continue
+		}
+		route := rest[1 : auth.RouteLen+1]
+		if !routes[route] {
+			t.Errorf("key %q: route %q is none of the users'", key, route)
+		}
+		if got, want := keySlot(key), keySlot(route); got != want {
+			t.Errorf("keySlot(%q) = %d; want %d, the slot of route %q", key, got, want, route)
+		}
+		kind := rest[auth.RouteLen+3:]
+		if i := strings.IndexByte(kind, ':'); i >= 0 {
+			kind = kind[:i]
+		}
+		kinds[kind]++
+		if cc, ok := c.(*redis.ClusterClient); ok {
+			got, err := cc.ClusterKeySlot(ctx, key).Result()
+			if err != nil {
+				t.Fatalf("CLUSTER KEYSLOT %q: %v", key, err)
+			}
+			if int(got) != keySlot(route) {
+				t.Errorf("CLUSTER KEYSLOT %q = %d; want %d", key, got, keySlot(route))
+			}
+		}
+	}
+	for _, kind := range []string{"t", "f", "fams", "due", "pb", "d", "cut", "purge", "throttle"} {
+		if kinds[kind] == 0 {
+			t.Errorf("no key of kind %q among %d keys; the test does not cover it", kind, len(keys))
+		}
+	}
+	if kinds["purge"] != 1 {
+		t.Errorf("%d purge index keys; want 1", kinds["purge"])
+	}
+}
+
+// exercise runs every operation of s for user.
+func exercise(t *testing.T, s *redisstore.Store, user string, now time.Time) {
+	t.Helper()
+	ctx := t.Context()
+	route := auth.RouteFor(user)
+	hash := func() auth.TokenHash { return sha256.Sum256([]byte(uuid.NewString())) }
+	newFam := func(ttl time.Duration) (auth.Family, auth.RefreshRecord) {
+		f := auth.Family{ID: uuid.NewString(), UserID: user, CreatedAt: now, ExpiresAt: now.Add(ttl), RefreshedAt: now}
+		return f, auth.RefreshRecord{Hash: hash(), FamilyID: f.ID, UserID: user, IssuedAt: now, ExpiresAt: now.Add(ttl)}
+	}
+	f1, a := newFam(24 * time.Hour)
+	f2, x := newFam(time.Minute)
+	f3, _ := newFam(24 * time.Hour)
+	for _, p := range []struct {
+		f auth.Family
+		r auth.RefreshRecord
+	}{{f1, a}, {f2, x}, {f3, auth.RefreshRecord{Hash: hash(), FamilyID: f3.ID, UserID: user, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}}} {
+		if err := s.CreateFamily(ctx, p.f, p.r); err != nil {
+			t.Fatalf("CreateFamily = %v", err)
+		}
+	}
+	next := func(prev auth.RefreshRecord, d time.Duration) auth.RefreshRecord {
+		return auth.RefreshRecord{Hash: hash(), FamilyID: prev.FamilyID, UserID: user, IssuedAt: now.Add(d), ExpiresAt: now.Add(d + time.Hour)}
+	}
+	b := next(a, time.Second)
+	c := next(a, 2*time.Second)
+	for _, r := range []struct {
+		old, expect auth.TokenHash
+		next        auth.RefreshRecord
+	}{{a.Hash, auth.TokenHash{}, b}, {a.Hash, b.Hash, c}} {
+		if ok, err := s.Rotate(ctx, route, r.old, r.expect, r.next); !ok || err != nil {
+			t.Fatalf("Rotate = %v, %v; want true, nil", ok, err)
+		}
+	}
+	if _, _, found, err := s.Lookup(ctx, route, c.Hash); !found || err != nil {
+		t.Fatalf("Lookup = %v, %v; want true, nil", found, err)
+	}
+	if _, err := s.Families(ctx, user, now); err != nil {
+		t.Fatal(err)
+	}
+	if found, err := s.RevokeFamily(ctx, user, f2.ID, now); !found || err != nil {
+		t.Fatalf("RevokeFamily = %v, %v; want true, nil", found, err)
+	}
+	// f1 and f3 are live; f2 is revoked already.
+	if n, err := s.RevokeUser(ctx, user, now.Add(time.Minute)); n != 2 || err != nil {
+		t.Fatalf("RevokeUser = %d, %v; want 2, nil", n, err)
+	}
+	if err := s.DenyToken(ctx, user, uuid.NewString(), now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CutOff(ctx, user, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Revoked(context.WithoutCancel(ctx), &auth.Claims{Subject: user, ID: "j", IssuedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,13 @@
+package redisstore_test
+
+import (
+	"testing"
+
+	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authtest"
+)
+
+func TestRevocationStore(t *testing.T) {
+	c := newClient(t)
+	authtest.TestRevocationStore(t, func(t *testing.T) auth.RevocationStore { return newStore(t, c) })
+}

@@ -1,0 +1,343 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// The Lua scripts. Each runs atomically on the node that serves the slot of
+// its first key. Every key a script declares or builds begins with one
+// route's prefix ("PREFIX{ROUTE}:"), so every key it touches is in that one
+// slot; the scripts build some names (a family found through a token, the
+// families of a user) from that prefix, which Redis Cluster allows because
+// they hash to the slot of the declared keys.
+//
+// Times are decimal microseconds since the Unix epoch, and expiry instants
+// decimal milliseconds. A Lua number holds them exactly (they are below
+// 2^53), but Lua's tostring would round them, so scripts store the strings
+// they were given, compare with tonumber, and format computed numbers with
+// string.format('%d'). Scripts return arrays of strings and integers only,
+// with "" for an absent value, so that replies read the same under RESP2 and
+// RESP3.
+
+// luaPrelude holds the helpers that several scripts share.
+const luaPrelude = `
+-- extend makes key live until at least the instant at (ms).
+local function extend(key, at)
+  local t = redis.call('PEXPIRETIME', key)
+  if t == -1 or (t >= 0 and t < tonumber(at)) then
+    redis.call('PEXPIREAT', key, at)
+  end
+end
+
+-- lower records score (us) as the route's purge bound when it is lower than
+-- the bound recorded so far, or when none is; it returns score when it did,
+-- and "" otherwise. The bound lives as long as the due index.
+local function lower(due, bound, score)
+  local b = redis.call('GET', bound)
+  if b and tonumber(b) <= tonumber(score) then
+    return ''
+  end
+  local t = redis.call('PEXPIRETIME', due)
+  if t > 0 then
+    redis.call('SET', bound, score, 'PXAT', t)
+  else
+    redis.call('SET', bound, score)
+  end
+  return score
+end
+
+-- due_at adds member to the due index at score (us), keeping the index at
+-- least as long as key.
+local function due_at(due, member, score, key)
+  redis.call('ZADD', due, score, member)
+  local t = redis.call('PEXPIRETIME', key)
+  if t > 0 then extend(due, t) end
+end
+
+-- delete_family deletes the family id of the route with prefix pre, with
+-- all its tokens and their index entries.
+local function delete_family(pre, due, fams, id)
+  local fk = pre .. 'f:' .. id
+  for _, k in ipairs(redis.call('HKEYS', fk)) do
+    if string.sub(k, 1, 2) == 't:' then
+      redis.call('DEL', pre .. k)
+      redis.call('ZREM', due, k .. id)
+    end
+  end
+  redis.call('DEL', fk)
+  redis.call('ZREM', due, 'f:' .. id)
+  redis.call('ZREM', fams, id)
+end
+`
+
+// createScript stores a family and its first token, making room first when
+// the user is at the cap. It returns {code, bound}: code 0 when stored, 1
+// when the family id exists, 2 when the token exists; bound as lower
+// returns it.
+//
+// KEYS: family, token, fams, due, bound.
+// ARGV: route prefix, family id, user id, created, expires, refreshed,
+// revoked or "", user agent, address, token id, token record, token
+// expires, family expiry (ms), token expiry (ms), max families, family due
+// (us), index expiry (ms).
+var createScript = redis.NewScript(luaPrelude + `
+local pre, fid, uid = ARGV[1], ARGV[2], ARGV[3]
+if redis.call('EXISTS', KEYS[1]) == 1 then return {1, ''} end
+if redis.call('EXISTS', KEYS[2]) == 1 then return {2, ''} end
+
+local max = tonumber(ARGV[15])
+if redis.call('ZCARD', KEYS[3]) >= max then
+  local now = tonumber(ARGV[4])
+  local live, dead = {}, {}
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+    local f = redis.call('HMGET', pre .. 'f:' .. id, 'u', 'e', 'v')
+    if not f[1] then
+      delete_family(pre, KEYS[4], KEYS[3], id)
+    elseif f[1] == uid then
+      if f[3] or tonumber(f[2]) <= now then
+        dead[#dead + 1] = id
+      else
+        live[#live + 1] = id
+      end
+    end
+  end
+  local excess = #live + #dead + 1 - max
+  for i = 1, math.min(excess, #dead) do
+    delete_family(pre, KEYS[4], KEYS[3], dead[i])
+  end
+  for i = 1, #live + 1 - max do
+    delete_family(pre, KEYS[4], KEYS[3], live[i])
+  end
+end
+
+local fam = {'u', uid, 'c', ARGV[4], 'e', ARGV[5], 'r', ARGV[6], 'a', ARGV[8], 'd', ARGV[9], 't:' .. ARGV[10], ARGV[11]}
+if ARGV[7] ~= '' then
+  fam[#fam + 1] = 'v'
+  fam[#fam + 1] = ARGV[7]
+end
+redis.call('HSET', KEYS[1], unpack(fam))
+redis.call('PEXPIREAT', KEYS[1], ARGV[13])
+redis.call('SET', KEYS[2], fid, 'PXAT', ARGV[14])
+
+redis.call('ZADD', KEYS[3], ARGV[4], fid)
+extend(KEYS[3], ARGV[13])
+redis.call('ZADD', KEYS[4], ARGV[16], 'f:' .. fid, ARGV[12], 't:' .. ARGV[10] .. fid)
+extend(KEYS[4], ARGV[17])
+local m = ARGV[16]
+if tonumber(ARGV[12]) < tonumber(m) then m = ARGV[12] end
+return {0, lower(KEYS[4], KEYS[5], m)}
+`)
+
+// lookupScript returns a token's family id, the token's record and its
+// family: {family id, record, user id, created, expires, refreshed,
+// revoked, user agent, address}, absent values as "", or {} when the token
+// or its family is missing.
+//
+// KEYS: token. ARGV: route prefix, token field.
+var lookupScript = redis.NewScript(`
+local fid = redis.call('GET', KEYS[1])
+if not fid then return {} end
+local f = redis.call('HMGET', ARGV[1] .. 'f:' .. fid, ARGV[2], 'u', 'c', 'e', 'r', 'v', 'a', 'd')
+if not f[1] or not f[2] then return {} end
+return {fid, f[1], f[2], f[3], f[4], f[5], f[6] or '', f[7] or '', f[8] or ''}
+`)
+
+// rotateScript is the compare-and-swap of a rotation. It returns {code,
+// bound}: code 1 when swapped, 0 when a check failed, 2 when next belongs to
+// another family or user than old, 3 when next exists; bound as lower
+// returns it.
+//
+// In the common case, next expires after old and with its family, so old's
+// entry in the due index already bounds next's, and the index lives long
+// enough: the script then leaves the index's lifetime and the route's bound
+// alone.
+//
+// KEYS: old, family of next, next, expect (old again when expect is zero),
+// due, bound.
+// ARGV: old field, expect field or "", next id, family id, user id, issued,
+// expires, next expiry (ms).
+var rotateScript = redis.NewScript(luaPrelude + `
+local fid = redis.call('GET', KEYS[1])
+if not fid then return {0, ''} end
+local f = redis.call('HMGET', KEYS[2], 'u', 'v', 'e', ARGV[1], ARGV[2])
+if fid ~= ARGV[4] or (f[1] and f[1] ~= ARGV[5]) then return {2, ''} end
+if not f[1] or f[2] or not f[4] then return {0, ''} end
+local oi, oe, ox, os = string.match(f[4], '^([^,]*),([^,]*),([^,]*),([^,]*)$')
+if os ~= string.sub(ARGV[2], 3) then return {0, ''} end
+local ei, ee
+if ARGV[2] == '' then
+  if ox ~= '' then return {0, ''} end
+else
+  if not f[5] or redis.call('EXISTS', KEYS[4]) == 0 then return {0, ''} end
+  local ex
+  ei, ee, ex = string.match(f[5], '^([^,]*),([^,]*),([^,]*),')
+  if ex ~= '' then return {0, ''} end
+end
+if not redis.call('SET', KEYS[3], fid, 'NX', 'PXAT', ARGV[8]) then return {3, ''} end
+
+if ox == '' then ox = ARGV[6] end
+local rec = {'r', ARGV[6], ARGV[1], oi .. ',' .. oe .. ',' .. ox .. ',' .. ARGV[3],
+  't:' .. ARGV[3], ARGV[6] .. ',' .. ARGV[7] .. ',,'}
+if ARGV[2] ~= '' then
+  rec[#rec + 1] = ARGV[2]
+  rec[#rec + 1] = ei .. ',' .. ee .. ',' .. ARGV[6] .. ','
+end
+redis.call('HSET', KEYS[2], unpack(rec))
+redis.call('ZADD', KEYS[5], ARGV[7], 't:' .. ARGV[3] .. fid)
+local exp = tonumber(ARGV[7])
+if exp > tonumber(f[3]) then extend(KEYS[5], ARGV[8]) end
+if exp >= tonumber(oe) then return {1, ''} end
+return {1, lower(KEYS[5], KEYS[6], ARGV[7])}
+`)
+
+// revokeFamilyScript marks a family of a user revoked unless it is already.
+// It returns {found (0 or 1), bound}.
+//
+// KEYS: family, due, bound. ARGV: family id, user id, at.
+var revokeFamilyScript = redis.NewScript(luaPrelude + `
+local f = redis.call('HMGET', KEYS[1], 'u', 'v')
+if f[1] ~= ARGV[2] then return {0, ''} end
+if f[2] then return {1, ''} end
+redis.call('HSET', KEYS[1], 'v', ARGV[3])
+due_at(KEYS[2], 'f:' .. ARGV[1], 0, KEYS[1])
+return {1, lower(KEYS[2], KEYS[3], '0')}
+`)
+
+// revokeUserScript marks every family of a user that is live at the time
+// at revoked at at. It returns {count, bound}.
+//
+// KEYS: fams, due, bound. ARGV: route prefix, user id, at.
+var revokeUserScript = redis.NewScript(luaPrelude + `
+local pre, uid, at = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local n = 0
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local fk = pre .. 'f:' .. id
+  local f = redis.call('HMGET', fk, 'u', 'e', 'v')
+  if not f[1] then
+    redis.call('ZREM', KEYS[1], id)
+  elseif f[1] == uid and not f[3] and at < tonumber(f[2]) then
+    redis.call('HSET', fk, 'v', ARGV[3])
+    due_at(KEYS[2], 'f:' .. id, 0, fk)
+    n = n + 1
+  end
+end
+if n == 0 then return {0, ''} end
+return {n, lower(KEYS[2], KEYS[3], '0')}
+`)
+
+// familiesScript returns the families of a user that are live at now, as
+// groups of six values: id, created, expires, refreshed, user agent,
+// address. It forgets index entries of families that Redis has expired.
+//
+// KEYS: fams. ARGV: route prefix, user id, now.
+var familiesScript = redis.NewScript(`
+local pre, uid, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local f = redis.call('HMGET', pre .. 'f:' .. id, 'u', 'c', 'e', 'r', 'v', 'a', 'd')
+  if not f[1] then
+    redis.call('ZREM', KEYS[1], id)
+  elseif f[1] == uid and not f[5] and now < tonumber(f[3]) then
+    out[#out + 1] = id
+    out[#out + 1] = f[2]
+    out[#out + 1] = f[3]
+    out[#out + 1] = f[4]
+    out[#out + 1] = f[6] or ''
+    out[#out + 1] = f[7] or ''
+  end
+end
+return out
+`)
+
+// purgeRouteScript deletes up to budget items of one route that are due at
+// now: a family that is revoked or expired, with all its tokens, counts
+// one, and so does an expired token of a family that stays, or the index
+// entry of a record that Redis has already expired. It then records the
+// earliest due time left as the route's bound and returns {count, bound},
+// bound "" when the route has nothing left to purge.
+//
+// KEYS: due, bound, fams. ARGV: route prefix, now, budget.
+var purgeRouteScript = redis.NewScript(luaPrelude + `
+local pre, now, budget = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local n = 0
+while n < budget do
+  local e = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[2], 'BYSCORE', 'LIMIT', 0, 1)
+  local m = e[1]
+  if not m then break end
+  if string.sub(m, 1, 2) == 'f:' then
+    delete_family(pre, KEYS[1], KEYS[3], string.sub(m, 3))
+  else
+    -- t:TOKEN followed by the family id; TOKEN has 43 characters.
+    local field, fid = string.sub(m, 1, 45), string.sub(m, 46)
+    local fk = pre .. 'f:' .. fid
+    local f = redis.call('HMGET', fk, 'e', 'v')
+    if f[1] and (f[2] or tonumber(f[1]) <= now) then
+      delete_family(pre, KEYS[1], KEYS[3], fid)
+    else
+      redis.call('DEL', pre .. field)
+      redis.call('HDEL', fk, field)
+      redis.call('ZREM', KEYS[1], m)
+    end
+  end
+  n = n + 1
+end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if not first[2] then
+  redis.call('DEL', KEYS[2])
+  return {n, ''}
+end
+local t = redis.call('PEXPIRETIME', KEYS[1])
+if t > 0 then
+  redis.call('SET', KEYS[2], first[2], 'PXAT', t)
+else
+  redis.call('SET', KEYS[2], first[2])
+end
+return {n, first[2]}
+`)
+
+// revokedScript reports 1 when a user's token is denied or issued before
+// the user's cutoff, else 0.
+//
+// KEYS: denied jti, cutoffs. ARGV: user id, issued.
+var revokedScript = redis.NewScript(`
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end
+local c = redis.call('HGET', KEYS[2], ARGV[1])
+if c and tonumber(ARGV[2]) < tonumber(c) then return 1 end
+return 0
+`)
+
+// denyScript denies a jti of a user until at least the instant at (ms).
+//
+// KEYS: denied jti. ARGV: user id, expiry (ms).
+var denyScript = redis.NewScript(luaPrelude + `
+redis.call('SADD', KEYS[1], ARGV[1])
+extend(KEYS[1], ARGV[2])
+return 0
+`)
+
+// cutOffScript moves a user's cutoff forward to at, never back, and keeps
+// the cutoffs until at least the instant given (ms).
+//
+// KEYS: cutoffs. ARGV: user id, at, expiry (ms).
+var cutOffScript = redis.NewScript(luaPrelude + `
+local c = redis.call('HGET', KEYS[1], ARGV[1])
+if c and tonumber(ARGV[2]) <= tonumber(c) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+extend(KEYS[1], ARGV[3])
+return 1
+`)
+
+// failScript records a failure in the generic cell rate algorithm of
+// [auth.Rate.GCRA]: it moves the key's theoretical arrival time (us) one
+// interval on from itself or now, whichever is later, keeps it until it
+// passes, and returns the wait before the next attempt (us).
+//
+// KEYS: throttle key. ARGV: now, interval, window.
+var failScript = redis.NewScript(`
+local now, iv, win = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+tat = tat + iv
+redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', string.format('%d', math.ceil((tat - now) / 1000)))
+local wait = tat + iv - now - win
+if wait < 0 then wait = 0 end
+return wait
+`)
