@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"time"
 
 	"github.com/google/uuid"
@@ -324,20 +325,45 @@ func (a *Auth) Sessions(ctx context.Context, userID string) ([]Family, error) {
 // purgeBatch is the batch size of [Auth.Purge].
 const purgeBatch = 1000
 
-// Purge deletes expired and revoked sessions from the refresh store in
-// batches and returns how many items it deleted. Run it periodically.
+// purger is a store that deletes what can never be honoured again, in
+// batches: every [RefreshStore], and revocation stores that keep rows.
+type purger interface {
+	Purge(ctx context.Context, now time.Time, limit int) (int, error)
+}
+
+// Purge deletes expired and revoked sessions from the refresh store, and
+// stale entries from the revocation store when it has a Purge method of the
+// same form and is another store, in batches of 1000, and returns how many
+// items it deleted. Run it periodically (every few minutes, on one instance
+// or on all: it is idempotent).
 func (a *Auth) Purge(ctx context.Context) (int, error) {
+	stores := []purger{a.cfg.refreshStore}
+	if p, ok := a.cfg.revocation.(purger); ok && !sameValue(p, a.cfg.refreshStore) {
+		stores = append(stores, p)
+	}
 	total := 0
-	for {
-		n, err := a.cfg.refreshStore.Purge(ctx, a.cfg.now(), purgeBatch)
-		total += n
-		if err != nil {
-			return total, unavailable("purge", err)
-		}
-		if n < purgeBatch {
-			return total, nil
+	for _, s := range stores {
+		for {
+			n, err := s.Purge(ctx, a.cfg.now(), purgeBatch)
+			total += n
+			if err != nil {
+				return total, unavailable("purge", err)
+			}
+			if n < purgeBatch {
+				break
+			}
 		}
 	}
+	return total, nil
+}
+
+// sameValue reports whether x and y are the same value, without panicking
+// on types that == cannot compare.
+func sameValue(x, y any) bool {
+	if reflect.TypeOf(x) != reflect.TypeOf(y) || !reflect.TypeOf(x).Comparable() {
+		return false
+	}
+	return x == y
 }
 
 func (a *Auth) revocationStore() (RevocationStore, error) {

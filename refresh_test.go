@@ -515,3 +515,38 @@ func TestRefreshConcurrentExactlyOneWinner(t *testing.T) {
 		}
 	}
 }
+
+// purgingRevocations is a revocation store with a Purge method.
+type purgingRevocations struct {
+	*MemoryRevocationStore
+	calls int
+}
+
+func (p *purgingRevocations) Purge(context.Context, time.Time, int) (int, error) {
+	p.calls++
+	return 3, nil
+}
+
+func TestPurge(t *testing.T) {
+	t.Parallel()
+	rs := &purgingRevocations{MemoryRevocationStore: NewMemoryRevocationStore(nil)}
+	e := newRTEnv(t, WithRefreshTTL(time.Hour), WithSessionTTL(2*time.Hour), WithRevocation(rs))
+	for i := 0; i < 3; i++ {
+		e.start(t, "alice")
+	}
+	live := e.start(t, "bob")
+	e.clock.Advance(3 * time.Hour)
+	e.refreshKeepsNothing(t, live.RefreshToken)
+	n, err := e.a.Purge(context.Background())
+	if err != nil || n < 4+3 || rs.calls != 1 {
+		t.Errorf("Purge = %d, %v (revocation store purged %d times); want at least 7 items and one revocation purge", n, err, rs.calls)
+	}
+	if n, _ := e.a.Purge(context.Background()); n != 3 {
+		t.Errorf("second Purge = %d; want only the revocation store's 3", n)
+	}
+}
+
+func (e *rtEnv) refreshKeepsNothing(t *testing.T, tok string) {
+	t.Helper()
+	e.wantRefreshErr(t, tok, ErrRefreshTokenExpired)
+}

@@ -27,6 +27,9 @@
 //   - A token is found under its own routing key ([auth.RouteFor] of its
 //     user) only, even in a store that has a single partition.
 //   - A user may hold at least 10 families.
+//   - The concurrency clauses start 50 calls at once. A store on
+//     database/sql proves its atomicity only if they really overlap: let
+//     the pool keep that many connections (db.SetMaxIdleConns(50)).
 //
 // Where the contract leaves room, the suite reads it so:
 //

@@ -916,13 +916,19 @@ func (h *harness) race(route string, old auth.RefreshRecord, expect auth.TokenHa
 	oks := make([]bool, racers)
 	errs := make([]error, racers)
 	start := make(chan struct{})
-	var wg sync.WaitGroup
+	var ready, wg sync.WaitGroup
+	ready.Add(racers)
 	for i := range racers {
 		wg.Go(func() {
+			// Warm up first (a database/sql store opens its connections
+			// now), so that the Rotate calls below really run at once.
+			_, _, _, _ = h.s.Lookup(h.ctx, route, old.Hash)
+			ready.Done()
 			<-start
 			oks[i], errs[i] = h.s.Rotate(h.ctx, route, old.Hash, expect, nexts[i])
 		})
 	}
+	ready.Wait()
 	close(start)
 	wg.Wait()
 	winner, wins := -1, 0

@@ -1,0 +1,160 @@
+// Command postgres serves the same HTTP contract as examples/basic, with
+// accounts, sessions and revocations in PostgreSQL, so that any number of
+// instances behind a load balancer share them: a refresh token rotated on
+// one instance and replayed on another revokes the family everywhere, and a
+// logout on one is refused by all. With REDIS_URL set, the access-token
+// denylist, the per-user cutoff and login throttling live in Redis instead,
+// shared by every instance too.
+//
+//	$ DATABASE_URL=postgres://localhost/app?sslmode=disable go run .
+//	postgres: listening on http://127.0.0.1:8080
+//
+//	$ curl -s -X POST localhost:8080/api/auth/register -H 'Content-Type: application/json' \
+//	    -d '{"email":"ada@example.com","password":"correct horse battery","name":"Ada","refreshTransfer":"body"}'
+//	{"accessToken":"eyJ…","expiresIn":900,"refreshToken":"…","user":{…}}
+//
+// Configuration: DATABASE_URL (required), REDIS_URL (optional), and every
+// variable of examples/basic. Tables are created at start.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the PostgreSQL driver
+	"github.com/jwtkit/auth/examples/internal/refserver"
+	"github.com/jwtkit/auth/redisstore"
+	"github.com/jwtkit/auth/sqlstore"
+	"github.com/redis/go-redis/v9"
+)
+
+func main() {
+	if err := run(context.Background(), os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "postgres:", err)
+		os.Exit(1)
+	}
+}
+
+// instance is one server process's worth of state.
+type instance struct {
+	server *refserver.Server
+	close  func()
+}
+
+// newInstance connects to the stores that getenv names and builds the
+// server on them. schema, when set, keeps every table in that PostgreSQL
+// schema (tests give each run its own).
+func newInstance(ctx context.Context, cfg *refserver.Config, getenv func(string) string, logger *slog.Logger) (*instance, error) {
+	dsn := getenv("DATABASE_URL")
+	if dsn == "" {
+		return nil, errors.New("DATABASE_URL is required")
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	db.SetMaxOpenConns(20)
+	closers := []func(){func() { db.Close() }}
+	closeAll := func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		closeAll()
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	var opts []sqlstore.Option
+	usersTable := "app_users"
+	if schema := getenv("DATABASE_SCHEMA"); schema != "" {
+		opts = append(opts, sqlstore.WithSchema(schema))
+		usersTable = schema + ".app_users"
+	}
+	store, err := sqlstore.New(db, sqlstore.Postgres, opts...)
+	if err == nil {
+		err = store.Migrate(ctx)
+	}
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("session store: %w", err)
+	}
+	users, err := newPGUsers(ctx, db, usersTable)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	backend := refserver.Backend{Users: users, Refresh: store, Revocation: store}
+	if url := getenv("REDIS_URL"); url != "" {
+		ropts, err := redis.ParseURL(url)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		rdb := redis.NewClient(ropts)
+		closers = append(closers, func() { rdb.Close() })
+		var prefix []redisstore.Option
+		if p := getenv("REDIS_PREFIX"); p != "" {
+			prefix = append(prefix, redisstore.WithKeyPrefix(p))
+		}
+		rs, err := redisstore.New(rdb, prefix...)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		th, err := redisstore.NewThrottle(rdb, cfg.LoginRate, prefix...)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		backend.Revocation, backend.Throttle = rs, th
+	}
+	srv, err := refserver.New(ctx, cfg, logger, backend)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	return &instance{server: srv, close: closeAll}, nil
+}
+
+func run(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	cfg, err := refserver.LoadConfig(getenv, logger)
+	if err != nil {
+		return err
+	}
+	inst, err := newInstance(ctx, cfg, getenv, logger)
+	if err != nil {
+		return err
+	}
+	defer inst.close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go purge(ctx, inst, logger)
+	return refserver.Serve(ctx, "postgres", cfg.Addr, inst.server, stderr, logger)
+}
+
+// purge deletes expired and revoked sessions every few minutes, in batches.
+func purge(ctx context.Context, inst *instance, logger *slog.Logger) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := inst.server.Auth().Purge(ctx); err != nil {
+				logger.Warn("purge", "err", err)
+			} else if n > 0 {
+				logger.Info("purged sessions", "items", n)
+			}
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/examples/internal/refserver"
+)
+
+// pgUsers is the account store on PostgreSQL.
+type pgUsers struct {
+	db    *sql.DB
+	table string
+}
+
+// usersSchema creates the accounts table; it is idempotent.
+const usersSchema = `CREATE TABLE IF NOT EXISTS %s (
+	id            uuid PRIMARY KEY,
+	email         text NOT NULL UNIQUE,
+	name          text NOT NULL,
+	role          text NOT NULL,
+	password_hash bytea NOT NULL,
+	created_at    timestamptz NOT NULL DEFAULT now()
+)`
+
+func newPGUsers(ctx context.Context, db *sql.DB, table string) (*pgUsers, error) {
+	if _, err := db.ExecContext(ctx, fmt.Sprintf(usersSchema, table)); err != nil {
+		return nil, fmt.Errorf("create %s: %w", table, err)
+	}
+	return &pgUsers{db: db, table: table}, nil
+}
+
+var _ refserver.UserStore = (*pgUsers)(nil)
+
+func (p *pgUsers) Create(ctx context.Context, u refserver.User, hash []byte) error {
+	_, err := p.db.ExecContext(ctx,
+		`INSERT INTO `+p.table+` (id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5)`,
+		u.ID, u.Email, u.Name, u.Role, hash)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
+		return refserver.ErrEmailTaken
+	}
+	return err
+}
+
+func (p *pgUsers) Get(ctx context.Context, id string) (refserver.User, bool, error) {
+	var u refserver.User
+	err := p.db.QueryRowContext(ctx, `SELECT id, email, name, role FROM `+p.table+` WHERE id = $1`, id).
+		Scan(&u.ID, &u.Email, &u.Name, &u.Role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return refserver.User{}, false, nil
+	}
+	return u, err == nil, err
+}
+
+func (p *pgUsers) Delete(ctx context.Context, id string) (bool, error) {
+	res, err := p.db.ExecContext(ctx, `DELETE FROM `+p.table+` WHERE id = $1`, id)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+func (p *pgUsers) Credentials(ctx context.Context, login string) (auth.Credentials, error) {
+	var u refserver.User
+	var hash []byte
+	err := p.db.QueryRowContext(ctx, `SELECT id, email, name, role, password_hash FROM `+p.table+` WHERE email = $1`,
+		refserver.NormalizeEmail(login)).Scan(&u.ID, &u.Email, &u.Name, &u.Role, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.Credentials{}, auth.ErrUserNotFound
+	}
+	if err != nil {
+		return auth.Credentials{}, err
+	}
+	return auth.Credentials{UserID: u.ID, Hash: hash, Claims: u.Claims()}, nil
+}
+
+func (p *pgUsers) SetPasswordHash(ctx context.Context, userID string, hash []byte) error {
+	_, err := p.db.ExecContext(ctx, `UPDATE `+p.table+` SET password_hash = $2 WHERE id = $1`, userID, hash)
+	return err
+}
+
+func (p *pgUsers) LoadClaims(ctx context.Context, id string) (auth.Claims, error) {
+	u, ok, err := p.Get(ctx, id)
+	if err != nil {
+		return auth.Claims{}, err
+	}
+	if !ok {
+		return auth.Claims{}, auth.ErrUserNotFound
+	}
+	return u.Claims(), nil
+}

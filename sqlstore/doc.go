@@ -1,0 +1,89 @@
+// Package sqlstore keeps the refresh-token sessions and the access-token
+// revocations of [github.com/jwtkit/auth] in PostgreSQL or SQLite, through
+// [database/sql]: one [Store] is both an [auth.RefreshStore] and an
+// [auth.RevocationStore], so instances that share the database share
+// sessions and see a revocation at once.
+//
+// Open the database with the driver of your choice, build the store, create
+// its tables, and hand it to [auth.New]:
+//
+//	db, err := sql.Open("pgx", os.Getenv("DATABASE_URL")) // import _ "github.com/jackc/pgx/v5/stdlib"
+//	if err != nil { ... }
+//	store, err := sqlstore.New(db, sqlstore.Postgres) // or sqlstore.SQLite
+//	if err != nil { ... }
+//	if err := store.Migrate(ctx); err != nil { ... } // idempotent: at every start
+//	a, err := auth.New(auth.WithKeys(keys), auth.WithIssuer(iss), auth.WithAudience(aud),
+//		auth.WithClaimsLoader(loadClaims),
+//		auth.WithRefreshStore(store), // sessions
+//		auth.WithRevocation(store))   // logout of access tokens
+//	// and every few minutes: a.Purge(ctx)
+//
+// The package imports no driver: the module's tests use
+// github.com/jackc/pgx/v5/stdlib and modernc.org/sqlite. Tables are named
+// with a prefix ([WithTablePrefix], "auth_" by default) and, on PostgreSQL,
+// may live in a schema of their own ([WithSchema]).
+//
+// # PostgreSQL
+//
+// Times are timestamptz, to the microsecond. Each method but Migrate and
+// Purge is one statement, so one round trip: a rotation locks the family's
+// row, then the token's, FOR UPDATE and writes only if its checks still
+// hold once it has the locks, so that of concurrent rotations of one token
+// exactly one wins. This relies on the READ COMMITTED isolation level, PostgreSQL's
+// default: do not raise the default of the store's connections
+// (default_transaction_isolation) to REPEATABLE READ or SERIALIZABLE, under
+// which concurrent rotations fail with serialization errors instead.
+// [Store.Revoked], which runs on every authenticated request, is one
+// query over the user's denylist entries and cutoff.
+//
+// # SQLite
+//
+// Times are integer Unix microseconds. SQLite has one writer at a time: a
+// rotation is a transaction whose first statement takes the write lock, so
+// it serializes with every other write. Open the database with a busy
+// timeout, without which concurrent writers fail with SQLITE_BUSY at once
+// instead of waiting their turn; write-ahead logging, so that reads run
+// beside the writer; and preferably immediate transactions (the store's
+// transactions are correct in SQLite's default deferred mode too). With
+// modernc.org/sqlite:
+//
+//	db, err := sql.Open("sqlite", "file:auth.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_txlock=immediate")
+//
+// (github.com/mattn/go-sqlite3 spells these _busy_timeout=5000,
+// _journal_mode=WAL and _txlock=immediate.) In WAL mode, the pragma
+// synchronous(NORMAL) makes commits much faster at the price of the last
+// commits on power loss (never on a crash of the process). SQLite's busy
+// waiting is not fair: under many concurrent writers, one may time out
+// while others keep taking the lock. A pool of one connection
+// (db.SetMaxOpenConns(1)) queues every call in order instead, at the price
+// of reads waiting for writes.
+//
+// # Sharded PostgreSQL
+//
+// Every data table leads with the column route, the routing key of the user
+// ([auth.RouteFor] of the user id), which every refresh token begins with:
+// it is derived from the token alone when a client presents one and from
+// the user id otherwise. Every primary key includes it, and every statement
+// but the purge batches filters on it with one value, so each operation
+// runs in one partition. To distribute the tables with Citus, after
+// Migrate and before storing anything:
+//
+//	SELECT create_distributed_table('auth_refresh_families', 'route');
+//	SELECT create_distributed_table('auth_refresh_tokens', 'route', colocate_with => 'auth_refresh_families');
+//	SELECT create_distributed_table('auth_denied_tokens', 'route', colocate_with => 'auth_refresh_families');
+//	SELECT create_distributed_table('auth_revocation_cutoffs', 'route', colocate_with => 'auth_refresh_families');
+//
+// The table auth_sqlstore_migrations stays a local table of the
+// coordinator. [Store.Purge] deletes by expiry across all partitions, in
+// batches. (The module's tests run on single-node PostgreSQL.)
+//
+// # Purge
+//
+// The store deletes nothing by itself. [auth.Auth.Purge] calls
+// [Store.Purge] in batches of bounded size until nothing is left: ended
+// and revoked sessions with their tokens, expired tokens, and revocations
+// that can no longer refuse anything. Run it every few minutes from one
+// instance (from several is safe too). A store that serves as the
+// revocation store only is not purged by [auth.Auth.Purge]: call
+// [Store.Purge] yourself, in a loop until it returns less than its limit.
+package sqlstore

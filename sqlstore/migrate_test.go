@@ -1,0 +1,119 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jwtkit/auth/sqlstore"
+)
+
+// migrateTarget is an empty database for a store: a pool, the options of
+// the store, and the name of its migrations table as a query names it.
+type migrateTarget struct {
+	db    *sql.DB
+	opts  []sqlstore.Option
+	table string
+}
+
+// TestMigrate checks that Migrate creates the schema once and is
+// idempotent: called twice in a row, and called from five goroutines at
+// once on a fresh database.
+func TestMigrate(t *testing.T) {
+	const table = sqlstore.DefaultTablePrefix + "sqlstore_migrations"
+	for _, tt := range []struct {
+		name    string
+		dialect sqlstore.Dialect
+		target  func(testing.TB) migrateTarget
+	}{
+		{"postgres", sqlstore.Postgres, func(t testing.TB) migrateTarget {
+			return migrateTarget{db: newPostgresDB(t), table: table}
+		}},
+		{"postgres-schema", sqlstore.Postgres, func(t testing.TB) migrateTarget {
+			// A schema that does not exist yet: Migrate creates it.
+			_, admin, schema := newSchema(t)
+			if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema); err != nil {
+				t.Fatal(err)
+			}
+			return migrateTarget{db: admin, opts: []sqlstore.Option{sqlstore.WithSchema(schema)}, table: schema + "." + table}
+		}},
+		{"sqlite", sqlstore.SQLite, func(t testing.TB) migrateTarget {
+			return migrateTarget{db: newSQLiteDB(t), table: table}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			t.Run("Twice", func(t *testing.T) {
+				m := tt.target(t)
+				s, err := sqlstore.New(m.db, tt.dialect, m.opts...)
+				if err != nil {
+					t.Fatalf("New = %v", err)
+				}
+				for i := range 2 {
+					if err := s.Migrate(t.Context()); err != nil {
+						t.Fatalf("Migrate() call %d = %v; want nil", i+1, err)
+					}
+				}
+				wantMigrated(t, m, s)
+			})
+			t.Run("Concurrent", func(t *testing.T) {
+				m := tt.target(t)
+				s, err := sqlstore.New(m.db, tt.dialect, m.opts...)
+				if err != nil {
+					t.Fatalf("New = %v", err)
+				}
+				start := make(chan struct{})
+				errs := make([]error, 5)
+				var wg sync.WaitGroup
+				for i := range errs {
+					wg.Go(func() {
+						<-start
+						errs[i] = s.Migrate(t.Context())
+					})
+				}
+				close(start)
+				wg.Wait()
+				for i, err := range errs {
+					if err != nil {
+						t.Errorf("concurrent Migrate() %d = %v; want nil", i, err)
+					}
+				}
+				wantMigrated(t, m, s)
+			})
+		})
+	}
+}
+
+// wantMigrated checks that the migrations table records each version
+// once, and that the store works.
+func wantMigrated(t *testing.T, m migrateTarget, s *sqlstore.Store) {
+	t.Helper()
+	rows, err := m.db.QueryContext(t.Context(), "SELECT version, name FROM "+m.table+" ORDER BY version")
+	if err != nil {
+		t.Fatalf("read %s: %v", m.table, err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var v int
+		var name string
+		if err := rows.Scan(&v, &name); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, name)
+		if v != len(got) {
+			t.Errorf("%s: version %d (%s) in row %d; want versions 1, 2, ... once each", m.table, v, name, len(got))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != "init" {
+		t.Errorf("%s = %v; want [init]", m.table, got)
+	}
+	if _, err := s.Families(t.Context(), "someone", time.Now()); err != nil {
+		t.Errorf("Families() after Migrate = %v; want nil", err)
+	}
+}

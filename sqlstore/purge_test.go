@@ -1,0 +1,81 @@
+package sqlstore_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/jwtkit/auth"
+)
+
+// TestPurgeRevocations checks that Purge also deletes, in its batches,
+// denied tokens that no verifier can accept any more and cutoffs that
+// refuse nothing any more, and keeps the others.
+func TestPurgeRevocations(t *testing.T) {
+	for _, tt := range stores {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := tt.new(t)
+			ctx := t.Context()
+			now := time.Now().UTC().Truncate(time.Microsecond)
+			user := uuid.NewString()
+			claims := func(jti string, iat time.Time) *auth.Claims {
+				return &auth.Claims{Subject: user, ID: jti, IssuedAt: iat, ExpiresAt: iat.Add(15 * time.Minute)}
+			}
+			deny := func(jti string, exp time.Time) {
+				t.Helper()
+				if err := s.DenyToken(ctx, user, jti, exp); err != nil {
+					t.Fatalf("DenyToken(%s) = %v", jti, err)
+				}
+			}
+			cut := func(user string, at time.Time) {
+				t.Helper()
+				if err := s.CutOff(ctx, user, at); err != nil {
+					t.Fatalf("CutOff = %v", err)
+				}
+			}
+			deny("stale-1", now.Add(-auth.MaxLeeway-time.Second))
+			deny("stale-2", now.Add(-auth.MaxLeeway))
+			deny("in-leeway", now.Add(-time.Second)) // expired, but a leeway may still accept it
+			deny("live", now.Add(time.Minute))
+			staleUser := uuid.NewString()
+			cut(staleUser, now.Add(-auth.MaxAccessTTL-auth.MaxLeeway-time.Second))
+			cut(user, now.Add(-auth.MaxAccessTTL)) // may still refuse a token within the leeway
+
+			total := 0
+			for {
+				n, err := s.Purge(ctx, now, 1)
+				if err != nil {
+					t.Fatalf("Purge(now, 1) = %v", err)
+				}
+				total += n
+				if n < 1 {
+					break
+				}
+				if total > 3 {
+					t.Fatalf("Purge(now, 1) went on past %d items", total)
+				}
+			}
+			if total != 3 {
+				t.Errorf("Purge(now, 1) loop deleted %d items; want 3 (2 denied tokens, 1 cutoff)", total)
+			}
+			for _, tc := range []struct {
+				c    *auth.Claims
+				want bool
+			}{
+				{claims("stale-1", now.Add(-time.Hour)), false},
+				{claims("stale-2", now.Add(-time.Hour)), false},
+				{claims("in-leeway", now.Add(-time.Hour)), true},
+				{claims("live", now.Add(-time.Hour)), true},
+				{&auth.Claims{Subject: staleUser, ID: "x", IssuedAt: now.Add(-48 * time.Hour)}, false},
+				{claims("other", now.Add(-auth.MaxAccessTTL-time.Second)), true},
+			} {
+				got, err := s.Revoked(ctx, tc.c)
+				if err != nil || got != tc.want {
+					t.Errorf("after Purge: Revoked(%s, %s) = %v, %v; want %v, nil", tc.c.Subject, tc.c.ID, got, err, tc.want)
+				}
+			}
+		})
+	}
+}

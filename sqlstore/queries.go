@@ -1,0 +1,199 @@
+package sqlstore
+
+import "fmt"
+
+// queries holds the SQL text of every statement a Store runs, with the
+// table names filled in. In the statements SQLite runs, parameters are
+// numbered in the order of their first appearance, so that drivers that
+// bind by position and drivers that bind $N by number both work. Every
+// statement on refresh tokens and revocations filters by route, the
+// distribution column (see the package documentation), except the purge
+// batches.
+type queries struct {
+	// Refresh tokens.
+	createFamily         string // PostgreSQL: family and token in one statement
+	insertFamily         string // SQLite: the family, then insertToken, in a transaction
+	insertToken          string
+	lookup               string
+	rotate               string // PostgreSQL: the whole rotation in one statement
+	rotateGrace          string
+	claimOld             string // SQLite: the first statement of a rotation
+	claimOldGrace        string
+	supersede            string
+	touchFamily          string
+	revokeFamily         string
+	revokeUser           string
+	families             string
+	purgeExpiredFamilies string
+	purgeRevokedFamilies string
+	purgeTokens          string
+	purgeDenied          string
+	purgeCutoffs         string
+	revoked              string
+	denyToken            string
+	cutOff               string
+	migrationsTable      string
+	lockMigrations       string
+	appliedMigrations    string
+	recordMigration      string
+}
+
+func buildQueries(d Dialect, n names) queries {
+	x := func(tmpl string) string { return n.expand(d, tmpl) }
+	q := queries{
+		insertToken: x(`INSERT INTO {tokens} (route, hash, family_id, issued_at, expires_at, used_at, successor)
+VALUES ($1, $2, $3, $4, $5, $6, $7)`),
+
+		lookup: x(`SELECT t.family_id, f.user_id, t.issued_at, t.expires_at, t.used_at, t.successor,
+	f.created_at, f.expires_at, f.refreshed_at, f.revoked_at, f.user_agent, f.address
+FROM {tokens} t JOIN {families} f ON f.route = t.route AND f.id = t.family_id
+WHERE t.route = $1 AND t.hash = $2`),
+
+		revokeFamily: x(`UPDATE {families} SET revoked_at = COALESCE(revoked_at, $1)
+WHERE route = $2 AND user_id = $3 AND id = $4`),
+
+		revokeUser: x(`UPDATE {families} SET revoked_at = $1
+WHERE route = $2 AND user_id = $3 AND revoked_at IS NULL AND expires_at > $1`),
+
+		families: x(`SELECT id, created_at, expires_at, refreshed_at, user_agent, address
+FROM {families}
+WHERE route = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3
+ORDER BY created_at DESC, id`),
+
+		revoked: x(`SELECT EXISTS (SELECT 1 FROM {cutoffs} WHERE route = $1 AND user_id = $2 AND cutoff > $3)
+	OR EXISTS (SELECT 1 FROM {denied} WHERE route = $1 AND user_id = $2 AND jti = $4)`),
+
+		denyToken: x(`INSERT INTO {denied} AS d (route, user_id, jti, expires_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (route, user_id, jti) DO UPDATE SET expires_at = {greatest}(d.expires_at, excluded.expires_at)`),
+
+		cutOff: x(`INSERT INTO {cutoffs} AS c (route, user_id, cutoff) VALUES ($1, $2, $3)
+ON CONFLICT (route, user_id) DO UPDATE SET cutoff = {greatest}(c.cutoff, excluded.cutoff)`),
+
+		appliedMigrations: x(`SELECT version FROM {migrations}`),
+		recordMigration:   x(`INSERT INTO {migrations} (version, name) VALUES ($1, $2)`),
+	}
+	if d == Postgres {
+		q.createFamily = x(`WITH family AS (
+	INSERT INTO {families} (route, id, user_id, created_at, expires_at, refreshed_at, revoked_at, user_agent, address)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+)
+INSERT INTO {tokens} (route, hash, family_id, issued_at, expires_at, used_at, successor)
+VALUES ($1, $10, $2, $11, $12, $13, $14)`)
+
+		// The rotation is one statement. The CTE locked selects old with
+		// its family, and expect for a grace rotation, FOR UPDATE: the
+		// family row first, so every rotation of a family queues on that
+		// row. A waiter that gets the locks re-checks the conditions
+		// against the rows as the winner left them (READ COMMITTED's
+		// re-check of locked rows) and finds old used or its successor
+		// changed. The writes run only from the one row of ok, which
+		// also requires next to belong to old's family and user; the
+		// final SELECT tells a mismatch (an error) from a failed check.
+		const rotateTail = `
+), ok AS (
+	SELECT route, family_id FROM locked WHERE family_id = $3 AND user_id = $4
+), old AS (
+	UPDATE {tokens} t SET used_at = COALESCE(t.used_at, $5::timestamptz), successor = $6::bytea
+	FROM ok WHERE t.route = ok.route AND t.hash = $2
+), ins AS (
+	INSERT INTO {tokens} (route, hash, family_id, issued_at, expires_at)
+	SELECT route, $6::bytea, family_id, $5::timestamptz, $7::timestamptz FROM ok
+), fam AS (
+	UPDATE {families} f SET refreshed_at = $5::timestamptz
+	FROM ok WHERE f.route = ok.route AND f.id = ok.family_id
+)`
+		q.rotate = x(`WITH locked AS (
+	SELECT o.route, o.family_id, f.user_id
+	FROM {families} f JOIN {tokens} o ON o.route = f.route AND o.family_id = f.id
+	WHERE o.route = $1 AND o.hash = $2 AND f.revoked_at IS NULL AND o.used_at IS NULL
+	FOR UPDATE` + rotateTail + `
+SELECT family_id, user_id FROM locked`)
+		q.rotateGrace = x(`WITH locked AS (
+	SELECT o.route, o.family_id, f.user_id
+	FROM {families} f
+	JOIN {tokens} o ON o.route = f.route AND o.family_id = f.id
+	JOIN {tokens} e ON e.route = o.route AND e.family_id = o.family_id
+	WHERE o.route = $1 AND o.hash = $2 AND f.revoked_at IS NULL
+		AND o.successor = $8 AND e.hash = $8 AND e.used_at IS NULL
+	FOR UPDATE` + rotateTail + `, sup AS (
+	UPDATE {tokens} t SET used_at = $5::timestamptz, successor = NULL
+	FROM ok WHERE t.route = ok.route AND t.hash = $8
+)
+SELECT family_id, user_id FROM locked`)
+
+		// Purge batches take the oldest purgeable rows in the order of an
+		// index, and lock them with SKIP LOCKED: a row that a rotation
+		// holds is left for the next call, so a purge never waits for a
+		// rotation, and a rotation waits at most for one batch. A family
+		// goes with its tokens.
+		const purgeFamilies = `WITH doomed AS (
+	SELECT route, id FROM {families} WHERE %s FOR UPDATE SKIP LOCKED
+), tokens AS (
+	DELETE FROM {tokens} t USING doomed d WHERE t.route = d.route AND t.family_id = d.id
+)
+DELETE FROM {families} f USING doomed d WHERE f.route = d.route AND f.id = d.id`
+		q.purgeExpiredFamilies = x(fmt.Sprintf(purgeFamilies, "expires_at <= $1 ORDER BY expires_at LIMIT $2"))
+		q.purgeRevokedFamilies = x(fmt.Sprintf(purgeFamilies, "revoked_at IS NOT NULL ORDER BY revoked_at LIMIT $1"))
+		q.purgeTokens = x(`DELETE FROM {tokens} WHERE (route, hash) IN (
+	SELECT route, hash FROM {tokens} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`)
+		q.purgeDenied = x(`DELETE FROM {denied} WHERE (route, user_id, jti) IN (
+	SELECT route, user_id, jti FROM {denied} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`)
+		q.purgeCutoffs = x(`DELETE FROM {cutoffs} WHERE (route, user_id) IN (
+	SELECT route, user_id FROM {cutoffs} WHERE cutoff < $1 ORDER BY cutoff LIMIT $2 FOR UPDATE SKIP LOCKED)`)
+
+		q.migrationsTable = x(`CREATE TABLE IF NOT EXISTS {migrations} (
+	version    integer     PRIMARY KEY,
+	name       text        NOT NULL,
+	applied_at timestamptz NOT NULL DEFAULT now()
+)`)
+		// Concurrent Migrate calls queue on an advisory lock named after
+		// the tables' schema and prefix, held until the migration commits.
+		q.lockMigrations = `SELECT pg_advisory_xact_lock(hashtextextended(
+	'github.com/jwtkit/auth/sqlstore ' || COALESCE(NULLIF($1::text, ''), current_schema(), '') || '.' || $2::text, 0))`
+		return q
+	}
+
+	// SQLite: a rotation is a transaction whose first statement is the
+	// conditional update of old (claimOld, claimOldGrace). Being a write,
+	// it takes the database's write lock before it reads anything, so its
+	// checks see the latest data and no other writer runs until the
+	// commit; a competing rotation then finds old used. It also works in
+	// SQLite's default deferred transactions: the write lock is taken at
+	// the first statement, where a busy timeout applies.
+	q.insertFamily = x(`INSERT INTO {families} (route, id, user_id, created_at, expires_at, refreshed_at, revoked_at, user_agent, address)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`)
+	const liveFamily = `
+	AND EXISTS (SELECT 1 FROM {families} f WHERE f.route = {tokens}.route AND f.id = {tokens}.family_id AND f.revoked_at IS NULL)`
+	const returning = `
+RETURNING family_id, (SELECT f.user_id FROM {families} f WHERE f.route = {tokens}.route AND f.id = {tokens}.family_id)`
+	q.claimOld = x(`UPDATE {tokens} SET used_at = COALESCE(used_at, $1), successor = $2
+WHERE route = $3 AND hash = $4 AND used_at IS NULL` + liveFamily + returning)
+	q.claimOldGrace = x(`UPDATE {tokens} SET used_at = COALESCE(used_at, $1), successor = $2
+WHERE route = $3 AND hash = $4 AND successor = $5` + liveFamily + `
+	AND EXISTS (SELECT 1 FROM {tokens} e WHERE e.route = $3 AND e.hash = $5 AND e.family_id = {tokens}.family_id AND e.used_at IS NULL)` + returning)
+	q.supersede = x(`UPDATE {tokens} SET used_at = $1, successor = NULL WHERE route = $2 AND hash = $3`)
+	q.touchFamily = x(`UPDATE {families} SET refreshed_at = $1 WHERE route = $2 AND id = $3`)
+
+	// A trigger deletes the tokens of a deleted family (see the
+	// migration), so a family batch is one statement.
+	q.purgeExpiredFamilies = x(`DELETE FROM {families} WHERE (route, id) IN (
+	SELECT route, id FROM {families} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)`)
+	q.purgeRevokedFamilies = x(`DELETE FROM {families} WHERE (route, id) IN (
+	SELECT route, id FROM {families} WHERE revoked_at IS NOT NULL ORDER BY revoked_at LIMIT $1)`)
+	q.purgeTokens = x(`DELETE FROM {tokens} WHERE (route, hash) IN (
+	SELECT route, hash FROM {tokens} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)`)
+	q.purgeDenied = x(`DELETE FROM {denied} WHERE (route, user_id, jti) IN (
+	SELECT route, user_id, jti FROM {denied} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)`)
+	q.purgeCutoffs = x(`DELETE FROM {cutoffs} WHERE (route, user_id) IN (
+	SELECT route, user_id FROM {cutoffs} WHERE cutoff < $1 ORDER BY cutoff LIMIT $2)`)
+
+	q.migrationsTable = x(`CREATE TABLE IF NOT EXISTS {migrations} (
+	version    INTEGER PRIMARY KEY,
+	name       TEXT    NOT NULL,
+	applied_at TEXT    NOT NULL DEFAULT CURRENT_TIMESTAMP
+)`)
+	// A write that changes nothing, to take the write lock first thing in
+	// the migration's transaction.
+	q.lockMigrations = x(`UPDATE {migrations} SET version = version WHERE version < 0`)
+	return q
+}

@@ -1,0 +1,19 @@
+package sqlstore_test
+
+import (
+	"testing"
+
+	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authtest"
+)
+
+// TestRevocationStore runs the conformance suite of the revocation store
+// on each dialect, with a fresh schema or file per subtest.
+func TestRevocationStore(t *testing.T) {
+	for _, tt := range stores {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			authtest.TestRevocationStore(t, func(t *testing.T) auth.RevocationStore { return tt.new(t) })
+		})
+	}
+}
