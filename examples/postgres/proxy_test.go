@@ -16,7 +16,7 @@ type faultProxy struct {
 	mu     sync.Mutex // guards target, down and conns
 	target string
 	down   bool
-	conns map[net.Conn]struct{}
+	conns  map[net.Conn]struct{}
 }
 
 func newFaultProxy(t *testing.T, target string) *faultProxy {
