@@ -17,6 +17,7 @@ import (
 // one after the other on one family.
 func BenchmarkRotate(b *testing.B) {
 	b.Run("postgres", func(b *testing.B) { run(b, rotateStep(b, newPostgresStore(b))) })
+	b.Run("postgres-cas", func(b *testing.B) { run(b, casStep(b, newPostgresStore(b))) })
 	b.Run("sqlite", func(b *testing.B) { run(b, rotateStep(b, newSQLiteStore(b))) })
 }
 
@@ -95,6 +96,28 @@ func rotateStep(b *testing.B, s *sqlstore.Store) func() {
 			b.Fatalf("Rotate = %v, %v", ok, err)
 		}
 		h = next.Hash
+	}
+}
+
+// casStep returns a function that rotates the newest token of a family
+// without looking it up first: the store's compare-and-swap alone.
+func casStep(b *testing.B, s *sqlstore.Store) func() {
+	ctx := context.Background()
+	user := uuid.NewString()
+	route := auth.RouteFor(user)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	fam, rec := family(user, now)
+	if err := s.CreateFamily(ctx, fam, rec); err != nil {
+		b.Fatal(err)
+	}
+	cur := rec
+	return func() {
+		next := successor(cur, now)
+		ok, err := s.Rotate(ctx, route, cur.Hash, auth.TokenHash{}, next)
+		if err != nil || !ok {
+			b.Fatalf("Rotate = %v, %v", ok, err)
+		}
+		cur = next
 	}
 }
 
