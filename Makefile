@@ -2,10 +2,11 @@
 GO         ?= go
 FUZZTIME   ?= 30s
 BENCHCOUNT ?= 10
+BENCHSTAT  ?= benchstat
 # Every module of the workspace (the root, and the store modules once go.work lists them).
 MODULES    := $(shell $(GO) list -m -f '{{.Dir}}' 2>/dev/null)
 
-.PHONY: all test test-modules vet lint fmt-check bench fuzz cover clean
+.PHONY: all test test-modules vet lint fmt-check bench bench-remote interop fuzz cover clean
 
 all: test
 
@@ -32,6 +33,17 @@ fmt-check:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) . | tee bench.txt
 
+## bench-remote: Verify through a warm RemoteKeySet against the local KeySet
+## on the same token, as a benchstat table (bar: remote <= 1.05x local)
+bench-remote:
+	$(GO) test -run '^$$' -bench 'VerifyRemote|VerifyLocal' -benchmem -count $(BENCHCOUNT) . | tee bench-remote.txt
+	$(BENCHSTAT) -col '.name@(VerifyLocal VerifyRemote)' bench-remote.txt
+
+## interop: the jose (Node.js) interoperability tests alone, verbose; make
+## test runs them too
+interop:
+	$(GO) test -count=1 -v ./interop/
+
 ## fuzz: the verifier fuzz target (FUZZTIME=30s by default); after changing
 ## expected results, `go test -run '^TestFuzzCorpus$$' -update-corpus .`
 ## rewrites the committed seeds
@@ -44,4 +56,4 @@ cover:
 	$(GO) tool cover -func=cover.out | tail -n 1
 
 clean:
-	rm -f cover.out bench.txt
+	rm -f cover.out bench.txt bench-remote.txt

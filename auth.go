@@ -4,7 +4,8 @@ package auth
 // Build one with [New]; it is immutable and safe for concurrent use, so one
 // value serves a whole process.
 type Auth struct {
-	cfg config
+	cfg     config
+	headers *headerCache // headers of verified tokens, to skip decoding them again
 }
 
 // New returns an [Auth] configured by opts. It refuses, with an error
@@ -29,7 +30,7 @@ func New(opts ...Option) (*Auth, error) {
 	if err := cfg.fillPasswords(); err != nil {
 		return nil, err
 	}
-	return &Auth{cfg: cfg}, nil
+	return &Auth{cfg: cfg, headers: newHeaderCache()}, nil
 }
 
 // Keys returns the key set given with [WithKeys], or nil when the Auth

@@ -24,6 +24,15 @@
 // [ErrInvalidToken], [ErrForbidden] and [ErrUnavailable], and precise ones
 // such as [ErrTokenExpired] or [ErrTokenSignature].
 //
+// # Other services
+//
+// A service that only verifies gives [WithKeySource] a [RemoteKeySet]: it
+// fetches the issuer's JWK Set from one configured URL (never from a
+// token), caches it within bounds, refreshes it in the background
+// ([RemoteKeySet.Start]), refetches at most once per cooldown for an
+// unknown kid, keeps the last good set when a fetch fails, and takes each
+// key's algorithm from its JWK's alg, which must fit the key.
+//
 // # Middleware
 //
 // [Auth.Require], [Auth.Optional], [Auth.RequireRole] and

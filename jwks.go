@@ -3,11 +3,14 @@ package auth
 import (
 	"net/http"
 	"strconv"
+	"time"
 )
 
-// jwksMaxAge is how long clients may cache the JWK Set. A key added with
-// [KeySet.Add] should wait at least this long before [KeySet.Promote].
-const jwksMaxAge = 300
+// JWKSCacheTime is how long [KeySet.ServeHTTP] lets clients cache the JWK
+// Set (Cache-Control: max-age). A key added with [KeySet.Add] should wait
+// at least this long before [KeySet.Promote], so that every verifier has
+// fetched it.
+const JWKSCacheTime = 5 * time.Minute
 
 // ServeHTTP serves the set's JWK Set (see [KeySet.JWKS]) as
 // application/jwk-set+json, cacheable for five minutes. Only GET and HEAD
@@ -22,7 +25,7 @@ func (ks *KeySet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body := ks.JWKS()
 	h := w.Header()
 	h.Set("Content-Type", "application/jwk-set+json")
-	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(jwksMaxAge))
+	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(JWKSCacheTime.Seconds())))
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/hmac"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -161,6 +162,9 @@ func (ks *KeySet) Promote(k *Key) error {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
 	s := ks.snap.Load()
+	if o, ok := s.byID[k.id]; ok && !sameKey(o, k) {
+		return fmt.Errorf("%w: another key already has id %q", ErrConfig, k.id)
+	}
 	keys := make([]*Key, 0, len(s.order)+1)
 	keys = append(keys, k)
 	for _, o := range s.order {
@@ -201,6 +205,18 @@ func (ks *KeySet) Retire(kid string) error {
 		return fmt.Errorf("%w: cannot retire the last key", ErrConfig)
 	}
 	return ks.replace(s.signing, keys)
+}
+
+// sameKey reports whether a and b are the same key material for the same
+// algorithm, whatever their kids and private halves.
+func sameKey(a, b *Key) bool {
+	if a.alg != b.alg {
+		return false
+	}
+	if a.info.fam == famHMAC {
+		return hmac.Equal(a.verify.([]byte), b.verify.([]byte))
+	}
+	return Thumbprint(a) == Thumbprint(b)
 }
 
 // replace publishes a new snapshot; ks.mu must be held.

@@ -467,3 +467,22 @@ func TestKeyRotationConcurrent(t *testing.T) {
 	}
 	checkVerify(t, a, stableTok, nil)
 }
+
+func TestPromoteRefusesAnotherKeyWithTheSameKid(t *testing.T) {
+	t.Parallel()
+	old, err := auth.GenerateKey(nil, auth.EdDSA, auth.WithKeyID("k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := auth.NewKeySet(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	impostor, _ := auth.GenerateKey(nil, auth.EdDSA, auth.WithKeyID("k1"))
+	if err := ks.Promote(impostor); !errors.Is(err, auth.ErrConfig) {
+		t.Errorf("Promote(another key with kid k1) = %v; want ErrConfig", err)
+	}
+	if err := ks.Promote(old); err != nil {
+		t.Errorf("Promote(the same key again) = %v; want nil", err)
+	}
+}

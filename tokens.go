@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -175,7 +177,7 @@ func (a *Auth) Verify(ctx context.Context, token string) (*Claims, error) {
 	}
 	hSeg, pSeg, sSeg := token[:d1], token[d1+1:d2], token[d2+1:]
 
-	key, err := a.headerKey(ctx, hSeg)
+	key, learnKid, err := a.headerKey(ctx, hSeg)
 	if err != nil {
 		return nil, err
 	}
@@ -188,6 +190,11 @@ func (a *Auth) Verify(ctx context.Context, token string) (*Claims, error) {
 	}
 	if err := key.info.method.Verify(token[:d2], buf[pn:pn+sb], key.verify); err != nil {
 		return nil, ErrTokenSignature
+	}
+	if learnKid != "" {
+		// Only a key holder can get a header this far, so the cache
+		// cannot be filled with headers that no key signed.
+		a.headers.put(hSeg, learnKid, key.alg)
 	}
 	pb, err := b64url.Decode(buf[:pn], []byte(pSeg))
 	if err != nil {
@@ -228,37 +235,54 @@ func unavailable(what string, err error) error {
 
 // headerKey returns the key that verifies a token with header segment hSeg.
 // A header the library wrote itself, byte for byte, names its key directly;
-// any other header is decoded strictly (see parseHeader) and must name a
-// known kid whose one algorithm is its alg.
-func (a *Auth) headerKey(ctx context.Context, hSeg string) (*Key, error) {
+// a header that verified before (see [headerCache]) names its kid and alg
+// without being decoded again; any other header is decoded strictly (see
+// parseHeader) and must name a known kid whose one algorithm is its alg. In
+// that last case learnKid is the header's kid, for Verify to remember the
+// header once the signature verified; otherwise it is "".
+func (a *Auth) headerKey(ctx context.Context, hSeg string) (key *Key, learnKid string, err error) {
 	if ks, ok := a.cfg.keys.(*KeySet); ok {
 		if k := ks.snap.Load().byHeader[hSeg]; k != nil {
-			return k, nil
+			return k, "", nil
 		}
+	}
+	if e := a.headers.get(hSeg); e != nil {
+		key, err := a.lookupKey(ctx, e.kid, e.alg)
+		return key, "", err
 	}
 	raw, err := b64url.DecodeString(hSeg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: header is not base64url", ErrTokenMalformed)
+		return nil, "", fmt.Errorf("%w: header is not base64url", ErrTokenMalformed)
 	}
 	h, err := parseHeader(raw)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if strings.EqualFold(h.Alg, "none") {
-		return nil, fmt.Errorf("%w: alg none", ErrTokenAlgorithm)
+		return nil, "", fmt.Errorf("%w: alg none", ErrTokenAlgorithm)
 	}
 	if !validTyp(h.Typ) {
-		return nil, fmt.Errorf("%w: typ is not at+jwt", ErrTokenHeader)
+		return nil, "", fmt.Errorf("%w: typ is not at+jwt", ErrTokenHeader)
 	}
 	if h.Kid == "" {
-		return nil, fmt.Errorf("%w: no kid", ErrTokenUnknownKey)
+		return nil, "", fmt.Errorf("%w: no kid", ErrTokenUnknownKey)
 	}
 	// No key can have a kid that WithKeyID refuses: do not hand a key
 	// source (which may query a store or a URL with it) such a string.
 	if checkKeyID(h.Kid) != nil {
-		return nil, fmt.Errorf("%w: kid is not a valid key id", ErrTokenUnknownKey)
+		return nil, "", fmt.Errorf("%w: kid is not a valid key id", ErrTokenUnknownKey)
 	}
-	key, err := a.cfg.keys.VerificationKey(ctx, h.Kid)
+	key, err = a.lookupKey(ctx, h.Kid, Algorithm(h.Alg))
+	if err != nil {
+		return nil, "", err
+	}
+	return key, h.Kid, nil
+}
+
+// lookupKey asks the key source for kid and checks that the key's one
+// algorithm is alg, the header's.
+func (a *Auth) lookupKey(ctx context.Context, kid string, alg Algorithm) (*Key, error) {
+	key, err := a.cfg.keys.VerificationKey(ctx, kid)
 	if err != nil {
 		if errors.Is(err, ErrTokenUnknownKey) {
 			return nil, err
@@ -268,10 +292,93 @@ func (a *Auth) headerKey(ctx context.Context, hSeg string) (*Key, error) {
 	if key == nil || key.info.method == nil {
 		return nil, fmt.Errorf("%w: key source returned no key and no error", ErrUnavailable)
 	}
-	if h.Alg != string(key.alg) {
+	if alg != key.alg {
 		return nil, fmt.Errorf("%w: alg does not match the key", ErrTokenAlgorithm)
 	}
 	return key, nil
+}
+
+// Bounds of the verified-header cache.
+const (
+	// headerCacheSlots is the number of entries, in pairs; a power of two.
+	headerCacheSlots = 256
+	// maxCachedHeader is the longest header segment remembered. The
+	// headers of real issuers are about a hundred bytes.
+	maxCachedHeader = 512
+)
+
+// headerCache remembers header segments that passed the strict header
+// checks and belonged to a token whose signature verified, with the kid and
+// alg they carry, so that verifying the next token with the same header
+// skips decoding it. It holds no key: every hit still asks the key source
+// for the kid and checks the key's algorithm, so a key that was rotated out
+// or retired is refused exactly as without the cache. What it remembers
+// depends on the header bytes alone. Each [Auth] has its own.
+//
+// It is a two-way set-associative table of fixed size: a header lives in
+// one of the two slots its hash selects, and a new header takes an empty one
+// or replaces one of the two. So the cache never grows, a lookup is one
+// hash and at most two string comparisons without allocating, no insertion
+// evicts more than one entry, and two headers in use at once (a key and its
+// successor) never push each other out. A header enters only after a
+// signature verified (see [Auth.Verify]), so only key holders can make it
+// churn. Build one with newHeaderCache; it is safe for concurrent use, each
+// slot being an atomic pointer to an immutable entry.
+type headerCache struct {
+	seed  maphash.Seed // picks a header's slots
+	slots [headerCacheSlots]atomic.Pointer[headerEntry]
+}
+
+func newHeaderCache() *headerCache { return &headerCache{seed: maphash.MakeSeed()} }
+
+type headerEntry struct {
+	seg string // the header segment, a copy
+	kid string
+	alg Algorithm
+}
+
+// set returns the two slots where seg may live, and the hash bit that picks
+// the one to replace.
+func (c *headerCache) set(seg string) (*atomic.Pointer[headerEntry], *atomic.Pointer[headerEntry], uint64) {
+	h := maphash.String(c.seed, seg)
+	i := h & (headerCacheSlots - 2)
+	return &c.slots[i], &c.slots[i+1], h >> 63
+}
+
+// get returns the entry for seg, or nil.
+func (c *headerCache) get(seg string) *headerEntry {
+	if len(seg) > maxCachedHeader {
+		return nil
+	}
+	s0, s1, _ := c.set(seg)
+	if e := s0.Load(); e != nil && e.seg == seg {
+		return e
+	}
+	if e := s1.Load(); e != nil && e.seg == seg {
+		return e
+	}
+	return nil
+}
+
+// put remembers that seg names kid and alg.
+func (c *headerCache) put(seg, kid string, alg Algorithm) {
+	if len(seg) > maxCachedHeader {
+		return
+	}
+	s0, s1, bit := c.set(seg)
+	e0, e1 := s0.Load(), s1.Load()
+	// Copies, so the entry does not keep the whole token alive.
+	e := &headerEntry{seg: strings.Clone(seg), kid: strings.Clone(kid), alg: alg}
+	switch {
+	case e0 == nil:
+		s0.Store(e)
+	case e1 == nil:
+		s1.Store(e)
+	case bit == 0:
+		s0.Store(e)
+	default:
+		s1.Store(e)
+	}
 }
 
 // headerMembers are the header members verification reads or refuses.

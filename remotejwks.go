@@ -1,0 +1,768 @@
+package auth
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults of a [RemoteKeySet].
+const (
+	// DefaultJWKSTimeout bounds one fetch of a remote JWK Set.
+	DefaultJWKSTimeout = 5 * time.Second
+	// DefaultJWKSMaxSize is the largest JWK Set document accepted.
+	DefaultJWKSMaxSize = 1 << 20
+	// DefaultJWKSMinLifetime and DefaultJWKSMaxLifetime bound how long a
+	// fetched JWK Set is used before it is fetched again, whatever its
+	// Cache-Control max-age says.
+	DefaultJWKSMinLifetime = time.Minute
+	DefaultJWKSMaxLifetime = 24 * time.Hour
+	// DefaultJWKSLifetime is the lifetime of a JWK Set served without a
+	// max-age.
+	DefaultJWKSLifetime = 5 * time.Minute
+	// DefaultJWKSCooldown is the shortest time between two fetches that
+	// requests cause (a token with an unknown kid, a set past its lifetime).
+	DefaultJWKSCooldown = 30 * time.Second
+)
+
+// Limits on the options of a [RemoteKeySet].
+const (
+	minJWKSMaxSize  = 1 << 10
+	maxJWKSMaxSize  = 64 << 20
+	minJWKSLifetime = time.Second
+	// firstRetryDelay is the wait of Start's goroutine after a first failed
+	// fetch; it doubles with each further failure up to the cooldown.
+	firstRetryDelay = time.Second
+)
+
+// RemoteKeySet is a [KeySource] that verifies with the public keys of one
+// JWK Set URL, such as https://id.example.com/.well-known/jwks.json, fetched
+// over HTTP and cached, so a service verifies tokens without ever holding a
+// signing key. It fetches only the URL it was built with: a URL named in a
+// token (jku, x5u) is never followed, and [Auth.Verify] refuses such a
+// token before consulting any key source.
+//
+// Most callers build one with [NewRemoteKeySet], pass it to [WithKeySource]
+// and call [RemoteKeySet.Start] at startup. It then works like this:
+//
+//   - Fetching. The first fetch happens in Start, or else on the first
+//     [RemoteKeySet.VerificationKey]. [RemoteKeySet.Refresh] fetches at once.
+//   - Lifetime. A fetched set is used for the max-age of its Cache-Control
+//     header (less its Age), clamped to [WithJWKSCacheBounds]; for
+//     [DefaultJWKSLifetime] without one. Start's goroutine fetches again
+//     when three quarters of that lifetime have passed, and retries failed
+//     fetches with a backoff from one second up to the cooldown. Without
+//     Start, the first request after the lifetime fetches again in the
+//     background while being served the current set.
+//   - Unknown kid. A kid missing from the set causes one fetch, which every
+//     concurrent request for a missing kid waits for, and no new fetch for
+//     a cooldown ([WithJWKSCooldown]) after any fetch started, so tokens with
+//     random kids cannot make it fetch more often than that.
+//   - Failures. A failed fetch (network, timeout, status other than 200, a
+//     document over the size cap, not a JWK Set, or without any usable key)
+//     changes nothing: the last good set keeps being served. Until a first
+//     fetch succeeds, VerificationKey returns an error that is not
+//     [ErrTokenUnknownKey], which Verify turns into [ErrUnavailable].
+//   - Keys. Each JWK must name its algorithm ("alg"), which must fit its
+//     "kty" and "crv" (RSA for RS* and PS*, EC P-256 for ES256, P-384 for
+//     ES384, P-521 for ES512, OKP Ed25519 for EdDSA), have a kid, a "use" of
+//     "sig" if any, "verify" among its "key_ops" if any, and no private
+//     member. Anything else, symmetric ("oct") keys, weak keys (see
+//     [NewPublicKey]) and keys sharing a kid are skipped, never guessed at,
+//     and logged at debug level ([WithJWKSLogger]).
+//
+// A RemoteKeySet is safe for concurrent use. Verifying with a cached key
+// takes no lock and does not allocate. The zero value is not usable.
+type RemoteKeySet struct {
+	url string
+	cfg remoteConfig
+
+	snap atomic.Pointer[remoteSnapshot] // nil until a fetch succeeded
+	// quietUntil is when the cooldown of the last fetch ends, in Unix
+	// nanoseconds: before it a request with a stale set need not lock mu.
+	quietUntil atomic.Int64
+	// refreshing is true while Start's goroutine runs: it keeps the set
+	// fresh, so requests need not read the clock.
+	refreshing atomic.Bool
+
+	mu          sync.Mutex // guards the fields below
+	inflight    *fetchCall // the fetch under way, or nil
+	seq         uint64     // number of fetches started
+	attempted   bool       // a fetch has started
+	lastAttempt time.Time  // when the last fetch started
+	lastErr     error      // the error of the last fetch that ended
+	failures    int        // consecutive failed fetches
+	started     bool       // Start was called
+
+	// loopDone is closed when Start's goroutine returns.
+	loopDone chan struct{}
+}
+
+type remoteSnapshot struct {
+	byID      map[string]*Key
+	keys      []*Key    // in document order
+	refreshAt time.Time // when Start's goroutine fetches again
+	staleAt   time.Time // end of the lifetime
+}
+
+// fetchCall is one fetch that any number of callers wait for.
+type fetchCall struct {
+	seq  uint64
+	done chan struct{} // closed when err is set
+	err  error
+}
+
+// RemoteOption configures a [RemoteKeySet] in [NewRemoteKeySet].
+type RemoteOption func(*remoteConfig)
+
+type remoteConfig struct {
+	client      *http.Client
+	timeout     time.Duration
+	maxSize     int64
+	minLife     time.Duration
+	maxLife     time.Duration
+	defaultLife time.Duration
+	cooldown    time.Duration
+	now         func() time.Time
+	logger      *slog.Logger
+	// after is the timer of Start's goroutine; tests replace it.
+	after func(time.Duration) <-chan time.Time
+}
+
+// WithJWKSHTTPClient sets the HTTP client that fetches the JWK Set. Each
+// fetch is bounded by the client's Timeout, or by [DefaultJWKSTimeout] when
+// it has none. The default (also for nil) is a client with that timeout
+// that follows no redirect: a redirect is a failed fetch.
+func WithJWKSHTTPClient(c *http.Client) RemoteOption {
+	return func(rc *remoteConfig) { rc.client = c }
+}
+
+// WithJWKSMaxSize sets the size cap in bytes of the JWK Set document; a
+// larger one is a failed fetch, refused without reading past the cap.
+// Default [DefaultJWKSMaxSize] (1 MiB); between 1 KiB and 64 MiB.
+func WithJWKSMaxSize(n int64) RemoteOption {
+	return func(rc *remoteConfig) { rc.maxSize = n }
+}
+
+// WithJWKSCacheBounds sets the bounds that the lifetime of a fetched JWK Set
+// (its Cache-Control max-age, or the default of [WithJWKSDefaultLifetime])
+// is clamped to. Defaults [DefaultJWKSMinLifetime] (1 minute) and
+// [DefaultJWKSMaxLifetime] (24 hours); shortest at least one second,
+// longest at least shortest.
+func WithJWKSCacheBounds(shortest, longest time.Duration) RemoteOption {
+	return func(rc *remoteConfig) { rc.minLife, rc.maxLife = shortest, longest }
+}
+
+// WithJWKSDefaultLifetime sets the lifetime of a JWK Set served without a
+// Cache-Control max-age, clamped to the cache bounds. Default
+// [DefaultJWKSLifetime] (5 minutes).
+func WithJWKSDefaultLifetime(d time.Duration) RemoteOption {
+	return func(rc *remoteConfig) { rc.defaultLife = d }
+}
+
+// WithJWKSCooldown sets the shortest time between the start of one fetch and
+// a fetch caused by a request (a token with an unknown kid, a set past its
+// lifetime). Default [DefaultJWKSCooldown] (30 seconds); must be positive.
+// [RemoteKeySet.Refresh] is not bound by it.
+func WithJWKSCooldown(d time.Duration) RemoteOption {
+	return func(rc *remoteConfig) { rc.cooldown = d }
+}
+
+// WithJWKSClock sets the clock that lifetimes and the cooldown are measured
+// with. Default [time.Now].
+func WithJWKSClock(now func() time.Time) RemoteOption {
+	return func(rc *remoteConfig) { rc.now = now }
+}
+
+// WithJWKSLogger sets the logger for fetches (failures at warn level) and
+// skipped keys (at debug level). Default: no logging.
+func WithJWKSLogger(l *slog.Logger) RemoteOption {
+	return func(rc *remoteConfig) { rc.logger = l }
+}
+
+// NewRemoteKeySet returns a [RemoteKeySet] for the JWK Set at rawURL, an
+// absolute http or https URL. It does no I/O: call [RemoteKeySet.Start], or
+// let the first verification fetch. It refuses, with an error matching
+// [ErrConfig], another URL or an option out of its documented range.
+func NewRemoteKeySet(rawURL string, opts ...RemoteOption) (*RemoteKeySet, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {
+		return nil, fmt.Errorf("%w: JWK Set URL must be an absolute http or https URL without fragment", ErrConfig)
+	}
+	cfg := remoteConfig{
+		maxSize:     DefaultJWKSMaxSize,
+		minLife:     DefaultJWKSMinLifetime,
+		maxLife:     DefaultJWKSMaxLifetime,
+		defaultLife: DefaultJWKSLifetime,
+		cooldown:    DefaultJWKSCooldown,
+		now:         time.Now,
+		after:       time.After,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.client == nil {
+		cfg.client = &http.Client{
+			Timeout: DefaultJWKSTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		}
+	}
+	cfg.timeout = cfg.client.Timeout
+	if cfg.timeout <= 0 {
+		cfg.timeout = DefaultJWKSTimeout
+	}
+	switch {
+	case cfg.maxSize < minJWKSMaxSize || cfg.maxSize > maxJWKSMaxSize:
+		return nil, fmt.Errorf("%w: JWK Set size cap must be in [%d, %d]", ErrConfig, minJWKSMaxSize, maxJWKSMaxSize)
+	case cfg.minLife < minJWKSLifetime || cfg.maxLife < cfg.minLife:
+		return nil, fmt.Errorf("%w: JWK Set cache bounds must satisfy %v <= min <= max", ErrConfig, minJWKSLifetime)
+	case cfg.defaultLife <= 0:
+		return nil, fmt.Errorf("%w: JWK Set default lifetime must be positive", ErrConfig)
+	case cfg.cooldown <= 0:
+		return nil, fmt.Errorf("%w: JWK Set refetch cooldown must be positive", ErrConfig)
+	case cfg.now == nil:
+		return nil, fmt.Errorf("%w: nil clock", ErrConfig)
+	}
+	return &RemoteKeySet{url: u.String(), cfg: cfg}, nil
+}
+
+// URL returns the JWK Set URL.
+func (r *RemoteKeySet) URL() string { return r.url }
+
+// Keys returns the keys of the last JWK Set fetched, in document order, or
+// nil before a fetch succeeded. It never fetches.
+func (r *RemoteKeySet) Keys() []*Key {
+	if s := r.snap.Load(); s != nil {
+		return append([]*Key(nil), s.keys...)
+	}
+	return nil
+}
+
+// VerificationKey implements [KeySource]. It returns the key with id kid
+// from the cached set, fetching first when there is none yet. For a kid
+// missing from the set it waits for one fetch (unless the cooldown forbids
+// it) and returns [ErrTokenUnknownKey] if the kid is still missing. Before
+// any fetch succeeded it returns another error: the fetch's, or one saying
+// that the cooldown holds the next fetch back.
+func (r *RemoteKeySet) VerificationKey(ctx context.Context, kid string) (*Key, error) {
+	if s := r.snap.Load(); s != nil {
+		if k := s.byID[kid]; k != nil {
+			if !r.refreshing.Load() && !r.cfg.now().Before(s.staleAt) {
+				r.refreshStale(ctx)
+			}
+			return k, nil
+		}
+	}
+	return r.missing(ctx, kid)
+}
+
+// missing looks kid up after a fetch, if one is under way or allowed.
+func (r *RemoteKeySet) missing(ctx context.Context, kid string) (*Key, error) {
+	r.mu.Lock()
+	s := r.snap.Load()
+	if s != nil {
+		if k := s.byID[kid]; k != nil {
+			r.mu.Unlock()
+			return k, nil
+		}
+	}
+	call := r.inflight
+	if call == nil && r.mayFetchLocked() {
+		call = r.startFetchLocked(context.WithoutCancel(ctx))
+	}
+	lastErr := r.lastErr
+	r.mu.Unlock()
+	if call == nil {
+		if s == nil {
+			return nil, r.noSetError(lastErr)
+		}
+		return nil, ErrTokenUnknownKey
+	}
+	select {
+	case <-call.done:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("auth: waiting for the JWK Set: %w", ctx.Err())
+	}
+	s = r.snap.Load()
+	if s == nil {
+		return nil, r.noSetError(call.err)
+	}
+	if k := s.byID[kid]; k != nil {
+		return k, nil
+	}
+	return nil, ErrTokenUnknownKey
+}
+
+func (r *RemoteKeySet) noSetError(err error) error {
+	if err == nil {
+		return errors.New("auth: no JWK Set fetched yet; the next fetch waits for the cooldown")
+	}
+	return fmt.Errorf("auth: no JWK Set fetched yet; last fetch: %w", err)
+}
+
+// refreshStale starts a fetch without waiting for it, when none is under
+// way and the cooldown allows one.
+func (r *RemoteKeySet) refreshStale(ctx context.Context) {
+	if r.cfg.now().UnixNano() < r.quietUntil.Load() {
+		return
+	}
+	r.mu.Lock()
+	if r.inflight == nil && r.mayFetchLocked() {
+		r.startFetchLocked(context.WithoutCancel(ctx))
+	}
+	r.mu.Unlock()
+}
+
+// mayFetchLocked reports whether the cooldown allows a fetch caused by a
+// request; r.mu must be held.
+func (r *RemoteKeySet) mayFetchLocked() bool {
+	return !r.attempted || r.cfg.now().Sub(r.lastAttempt) >= r.cfg.cooldown
+}
+
+// Refresh fetches the JWK Set now, whatever the cooldown, and returns the
+// fetch's error; on failure the last good set stays in use. A fetch already
+// under way when Refresh is called is waited for and followed by a new one,
+// so the set Refresh returns after was fetched after the call. Use it when a
+// key was just published and should be seen at once.
+func (r *RemoteKeySet) Refresh(ctx context.Context) error {
+	r.mu.Lock()
+	after := r.seq
+	for {
+		call := r.inflight
+		if call == nil {
+			call = r.startFetchLocked(context.WithoutCancel(ctx))
+		}
+		r.mu.Unlock()
+		select {
+		case <-call.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if call.seq > after {
+			return call.err
+		}
+		r.mu.Lock()
+	}
+}
+
+// Start fetches the JWK Set and returns the error of that fetch, then keeps
+// it fresh in a goroutine until ctx ends: the goroutine fetches again when
+// three quarters of the set's lifetime have passed, and after a failure
+// retries with a backoff from one second up to the cooldown. It runs
+// whatever the first fetch returned, so a service may log the error and
+// serve: requests get [ErrUnavailable] until a fetch succeeds. After ctx
+// ends the set keeps serving and fetching on demand as without Start. Start
+// may be called once.
+func (r *RemoteKeySet) Start(ctx context.Context) error {
+	r.mu.Lock()
+	if r.started {
+		r.mu.Unlock()
+		return errors.New("auth: RemoteKeySet.Start called twice")
+	}
+	r.started = true
+	r.loopDone = make(chan struct{})
+	call := r.startFetchLocked(ctx)
+	r.mu.Unlock()
+	var err error
+	select {
+	case <-call.done:
+		err = call.err
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	r.refreshing.Store(true)
+	go r.loop(ctx)
+	return err
+}
+
+func (r *RemoteKeySet) loop(ctx context.Context) {
+	defer close(r.loopDone)
+	defer r.refreshing.Store(false)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.cfg.after(r.nextRefresh()):
+		}
+		r.mu.Lock()
+		call := r.inflight
+		if call == nil {
+			call = r.startFetchLocked(ctx)
+		}
+		r.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-call.done:
+		}
+	}
+}
+
+// nextRefresh returns how long Start's goroutine waits before fetching.
+func (r *RemoteKeySet) nextRefresh() time.Duration {
+	r.mu.Lock()
+	failures := r.failures
+	r.mu.Unlock()
+	if failures > 0 {
+		d := firstRetryDelay
+		for i := 1; i < failures && d < r.cfg.cooldown; i++ {
+			d *= 2
+		}
+		return min(d, r.cfg.cooldown)
+	}
+	s := r.snap.Load()
+	if s == nil {
+		return firstRetryDelay
+	}
+	return max(s.refreshAt.Sub(r.cfg.now()), 0)
+}
+
+// startFetchLocked starts a fetch in a new goroutine; r.mu must be held and
+// no fetch under way.
+func (r *RemoteKeySet) startFetchLocked(ctx context.Context) *fetchCall {
+	r.seq++
+	call := &fetchCall{seq: r.seq, done: make(chan struct{})}
+	r.inflight = call
+	r.attempted = true
+	r.lastAttempt = r.cfg.now()
+	r.quietUntil.Store(r.lastAttempt.Add(r.cfg.cooldown).UnixNano())
+	go func() {
+		err := r.fetch(ctx)
+		r.mu.Lock()
+		r.inflight = nil
+		r.lastErr = err
+		if err != nil {
+			r.failures++
+		} else {
+			r.failures = 0
+		}
+		r.mu.Unlock()
+		call.err = err
+		close(call.done)
+	}()
+	return call
+}
+
+// fetch gets, parses and installs the JWK Set.
+func (r *RemoteKeySet) fetch(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.timeout)
+	defer cancel()
+	err := r.get(ctx)
+	if err != nil && r.cfg.logger != nil {
+		r.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "auth: JWK Set fetch failed",
+			slog.String("url", r.url), slog.String("error", err.Error()))
+	}
+	return err
+}
+
+func (r *RemoteKeySet) get(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url, nil)
+	if err != nil {
+		return fmt.Errorf("auth: JWK Set request: %w", err)
+	}
+	req.Header.Set("Accept", "application/jwk-set+json, application/json")
+	resp, err := r.cfg.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("auth: fetch JWK Set: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("auth: fetch JWK Set: status %d", resp.StatusCode)
+	}
+	if resp.ContentLength > r.cfg.maxSize {
+		return fmt.Errorf("auth: fetch JWK Set: document of %d bytes exceeds the cap of %d", resp.ContentLength, r.cfg.maxSize)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, r.cfg.maxSize+1))
+	if err != nil {
+		return fmt.Errorf("auth: fetch JWK Set: %w", err)
+	}
+	if int64(len(body)) > r.cfg.maxSize {
+		return fmt.Errorf("auth: fetch JWK Set: document exceeds the cap of %d bytes", r.cfg.maxSize)
+	}
+	keys, err := r.parseSet(ctx, body)
+	if err != nil {
+		return err
+	}
+	life := r.lifetime(resp.Header)
+	now := r.cfg.now()
+	s := &remoteSnapshot{
+		byID:      make(map[string]*Key, len(keys)),
+		keys:      keys,
+		refreshAt: now.Add(life - life/4),
+		staleAt:   now.Add(life),
+	}
+	for _, k := range keys {
+		s.byID[k.id] = k
+	}
+	r.snap.Store(s)
+	if l := r.cfg.logger; l != nil && l.Enabled(ctx, slog.LevelDebug) {
+		l.LogAttrs(ctx, slog.LevelDebug, "auth: JWK Set fetched",
+			slog.String("url", r.url), slog.Int("keys", len(keys)), slog.Duration("lifetime", life))
+	}
+	return nil
+}
+
+// lifetime returns how long a response with header h is used: its max-age
+// less its Age, or the default, clamped to the cache bounds. no-cache and
+// no-store count as max-age=0.
+func (r *RemoteKeySet) lifetime(h http.Header) time.Duration {
+	life, ok := maxAge(h.Values("Cache-Control"))
+	if !ok {
+		life = r.cfg.defaultLife
+	} else if age, err := strconv.ParseUint(strings.TrimSpace(h.Get("Age")), 10, 32); err == nil {
+		life -= time.Duration(age) * time.Second
+	}
+	return min(max(life, r.cfg.minLife), r.cfg.maxLife)
+}
+
+// maxAge returns the smallest max-age of Cache-Control header values (a
+// duplicate directive can only shorten the lifetime), zero for no-cache or
+// no-store, and false when there is none of these.
+func maxAge(values []string) (time.Duration, bool) {
+	const maxSeconds = 1 << 31 // beyond any cache bound
+	var (
+		life  time.Duration
+		found bool
+	)
+	for _, v := range values {
+		for d := range strings.SplitSeq(v, ",") {
+			name, val, _ := strings.Cut(strings.TrimSpace(d), "=")
+			var secs uint64
+			switch strings.ToLower(strings.TrimSpace(name)) {
+			case "no-cache", "no-store":
+				secs = 0
+			case "max-age":
+				n, err := strconv.ParseUint(strings.Trim(strings.TrimSpace(val), `"`), 10, 64)
+				if err != nil {
+					continue
+				}
+				secs = min(n, maxSeconds)
+			default:
+				continue
+			}
+			if d := time.Duration(secs) * time.Second; !found || d < life {
+				life, found = d, true
+			}
+		}
+	}
+	return life, found
+}
+
+// parseSet returns the usable keys of a JWK Set document, reusing the key
+// of the current set for a JWK that did not change. It fails when the
+// document is not a JWK Set or has no usable key.
+func (r *RemoteKeySet) parseSet(ctx context.Context, body []byte) ([]*Key, error) {
+	var doc struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil || doc.Keys == nil {
+		return nil, errors.New("auth: fetch JWK Set: not a JSON object with a keys array")
+	}
+	keys := make([]*Key, 0, len(doc.Keys))
+	seen := make(map[string]int, len(doc.Keys)) // kid -> count
+	for i, raw := range doc.Keys {
+		k, kid, err := parseJWK(raw)
+		if err != nil {
+			r.skipped(ctx, i, kid, err.Error())
+			continue
+		}
+		seen[kid]++
+		keys = append(keys, k)
+	}
+	prev := r.snap.Load()
+	usable := keys[:0]
+	for _, k := range keys {
+		if seen[k.id] > 1 {
+			r.skipped(ctx, -1, k.id, "more than one key has this kid")
+			continue
+		}
+		if prev != nil {
+			if old := prev.byID[k.id]; old != nil && old.alg == k.alg && samePublicKey(old.public, k.public) {
+				k = old
+			}
+		}
+		usable = append(usable, k)
+	}
+	if len(usable) == 0 {
+		return nil, fmt.Errorf("auth: fetch JWK Set: no usable key among %d", len(doc.Keys))
+	}
+	return usable, nil
+}
+
+func (r *RemoteKeySet) skipped(ctx context.Context, index int, kid, reason string) {
+	if l := r.cfg.logger; l != nil && l.Enabled(ctx, slog.LevelDebug) {
+		attrs := []slog.Attr{slog.String("url", r.url), slog.String("reason", reason)}
+		if index >= 0 {
+			attrs = append(attrs, slog.Int("index", index))
+		}
+		if kid != "" {
+			attrs = append(attrs, slog.String("kid", kid))
+		}
+		l.LogAttrs(ctx, slog.LevelDebug, "auth: JWK skipped", attrs...)
+	}
+}
+
+func samePublicKey(a, b crypto.PublicKey) bool {
+	e, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && e.Equal(b)
+}
+
+// privateJWKMembers are the members of private and symmetric JWKs (RFC 7518
+// section 6).
+var privateJWKMembers = [...]string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+
+// parseJWK returns the verify-only key of one JWK, and its kid when it has
+// a printable one, or an error saying why the JWK is skipped.
+func parseJWK(raw json.RawMessage) (*Key, string, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, "", errors.New("not a JSON object")
+	}
+	str := func(name string) (string, bool, error) {
+		v, ok := m[name]
+		if !ok {
+			return "", false, nil
+		}
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return "", true, fmt.Errorf("%s is not a string", name)
+		}
+		return s, true, nil
+	}
+	kid, _, err := str("kid")
+	if err != nil {
+		return nil, "", err
+	}
+	if checkKeyID(kid) != nil {
+		return nil, "", errors.New("no kid, or not 1 to 128 printable ASCII characters")
+	}
+	for _, name := range privateJWKMembers {
+		if _, ok := m[name]; ok {
+			return nil, kid, fmt.Errorf("private or secret member %q", name)
+		}
+	}
+	kty, _, err := str("kty")
+	if err != nil {
+		return nil, kid, err
+	}
+	if kty == "oct" {
+		return nil, kid, errors.New("symmetric key (kty oct)")
+	}
+	if use, ok, err := str("use"); err != nil || (ok && use != "sig") {
+		return nil, kid, errors.New(`use is not "sig"`)
+	}
+	if ops, ok := m["key_ops"]; ok {
+		var list []string
+		if err := json.Unmarshal(ops, &list); err != nil || !slices.Contains(list, "verify") {
+			return nil, kid, errors.New(`key_ops lacks "verify"`)
+		}
+	}
+	algName, ok, err := str("alg")
+	if err != nil || !ok {
+		return nil, kid, errors.New("no alg")
+	}
+	alg := Algorithm(algName)
+	info, known := lookupAlg(alg)
+	if !known || info.fam == famHMAC {
+		return nil, kid, fmt.Errorf("unsupported alg %q", algName)
+	}
+	crv, _, err := str("crv")
+	if err != nil {
+		return nil, kid, err
+	}
+	b64member := func(name string) ([]byte, error) {
+		s, ok, err := str(name)
+		if err != nil || !ok {
+			return nil, fmt.Errorf("no %s", name)
+		}
+		for i := 0; i < len(s); i++ {
+			if !b64urlAlphabet[s[i]] {
+				return nil, fmt.Errorf("%s is not base64url", name)
+			}
+		}
+		b, err := b64url.DecodeString(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s is not base64url", name)
+		}
+		return b, nil
+	}
+	var pub crypto.PublicKey
+	switch {
+	case kty == "RSA" && info.fam == famRSA:
+		n, err := b64member("n")
+		if err != nil {
+			return nil, kid, err
+		}
+		e, err := b64member("e")
+		if err != nil {
+			return nil, kid, err
+		}
+		if len(e) == 0 || len(e) > 4 {
+			return nil, kid, errors.New("e out of range")
+		}
+		var exp int
+		for _, b := range e {
+			exp = exp<<8 | int(b)
+		}
+		pub = &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: exp}
+	case kty == "EC" && info.fam == famEC:
+		params := info.curve.Params()
+		if crv != params.Name {
+			return nil, kid, fmt.Errorf("crv %q does not fit alg %s", crv, alg)
+		}
+		x, err := b64member("x")
+		if err != nil {
+			return nil, kid, err
+		}
+		y, err := b64member("y")
+		if err != nil {
+			return nil, kid, err
+		}
+		size := (params.BitSize + 7) / 8
+		if len(x) != size || len(y) != size {
+			return nil, kid, errors.New("x or y of the wrong length")
+		}
+		p, err := ecdsa.ParseUncompressedPublicKey(info.curve, append(append([]byte{4}, x...), y...))
+		if err != nil {
+			return nil, kid, errors.New("not a point of the curve")
+		}
+		pub = p
+	case kty == "OKP" && info.fam == famEd25519:
+		if crv != "Ed25519" {
+			return nil, kid, fmt.Errorf("crv %q does not fit alg %s", crv, alg)
+		}
+		x, err := b64member("x")
+		if err != nil {
+			return nil, kid, err
+		}
+		if len(x) != ed25519.PublicKeySize {
+			return nil, kid, errors.New("x of the wrong length")
+		}
+		pub = ed25519.PublicKey(x)
+	default:
+		return nil, kid, fmt.Errorf("kty %q does not fit alg %s", kty, alg)
+	}
+	k, err := NewPublicKey(alg, pub, WithKeyID(kid))
+	if err != nil {
+		return nil, kid, err
+	}
+	return k, kid, nil
+}
