@@ -62,7 +62,7 @@ const audience = "api"
 // lifetime, retire the access tokens' fifteen-minute lifetime, each with a
 // minute to spare.
 const (
-	publishWait = 6 * time.Minute
+	publishWait = auth.JWKSCacheTime + time.Minute
 	retireWait  = auth.DefaultAccessTTL + time.Minute
 )
 
