@@ -42,6 +42,10 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, emptyOK bool) err
 	if err == nil {
 		if _, extra := dec.Token(); extra != io.EOF {
 			err = errors.New("data after the JSON value")
+			var tooBig *http.MaxBytesError
+			if errors.As(extra, &tooBig) {
+				err = extra
+			}
 		}
 	}
 	if err != nil {

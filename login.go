@@ -71,7 +71,16 @@ func accountKey(login string) string {
 	return "login:acct:" + hex.EncodeToString(sum[:16])
 }
 
-func addressKey(addr string) string { return "login:addr:" + addr }
+// addressKey keys an IPv4 address whole and an IPv6 address by its /64, the
+// block one client usually holds.
+func addressKey(addr string) string {
+	if ip, err := netip.ParseAddr(addr); err == nil && ip.Is6() && !ip.Is4In6() {
+		if p, err := ip.Prefix(64); err == nil {
+			return "login:addr:" + p.String()
+		}
+	}
+	return "login:addr:" + addr
+}
 
 // Login checks a login name and password and starts a session. In order:
 //   - the attempt is throttled per account and per client address
@@ -92,21 +101,34 @@ func (a *Auth) Login(ctx context.Context, login, password string, client Client)
 	client = client.clipped()
 	now := a.cfg.now()
 	th := a.cfg.loginThrottle
-	keys := []string{accountKey(login)}
+	acct := accountKey(login)
+	var addr string
 	if client.Address != "" {
-		keys = append(keys, addressKey(client.Address))
+		addr = addressKey(client.Address)
 	}
-	var wait time.Duration
-	for _, k := range keys {
-		d, err := th.Check(ctx, k, now)
+	throttled := func(wait time.Duration) error {
+		a.emit(ctx, Event{Kind: EventLoginThrottled, Time: now, Client: client})
+		return &ThrottledError{RetryAfter: wait}
+	}
+	// The address is checked; the account's attempt is reserved (checked
+	// and recorded in one step), so that a burst of concurrent guesses at
+	// one account cannot all pass the check before any failure is recorded.
+	// A success forgets it.
+	if addr != "" {
+		wait, err := th.Check(ctx, addr, now)
 		if err != nil {
 			return nil, unavailable("login throttle", err)
 		}
-		wait = max(wait, d)
+		if wait > 0 {
+			return nil, throttled(wait)
+		}
+	}
+	wait, err := th.Take(ctx, acct, now)
+	if err != nil {
+		return nil, unavailable("login throttle", err)
 	}
 	if wait > 0 {
-		a.emit(ctx, Event{Kind: EventLoginThrottled, Time: now, Client: client})
-		return nil, &ThrottledError{RetryAfter: wait}
+		return nil, throttled(wait)
 	}
 
 	creds, err := a.cfg.credentials.Credentials(ctx, login)
@@ -118,7 +140,7 @@ func (a *Auth) Login(ctx context.Context, login, password string, client Client)
 	if known {
 		hash = creds.Hash
 		if hash == nil {
-			hash = []byte{} // an account without a password never matches
+			hash = []byte{} // an account without a password never matches (see Verify)
 		}
 	}
 	ok, rehash, err := a.cfg.passwords.Verify(ctx, hash, password)
@@ -126,8 +148,8 @@ func (a *Auth) Login(ctx context.Context, login, password string, client Client)
 		return nil, err
 	}
 	if !ok || !known {
-		for _, k := range keys {
-			if _, err := th.Fail(ctx, k, now); err != nil {
+		if addr != "" {
+			if _, err := th.Fail(ctx, addr, now); err != nil {
 				return nil, unavailable("login throttle", err)
 			}
 		}
@@ -138,7 +160,7 @@ func (a *Auth) Login(ctx context.Context, login, password string, client Client)
 		a.emit(ctx, ev)
 		return nil, ErrInvalidCredentials
 	}
-	if err := th.Reset(ctx, keys[0]); err != nil {
+	if err := th.Reset(ctx, acct); err != nil {
 		return nil, unavailable("login throttle", err)
 	}
 	if rehash {

@@ -213,3 +213,66 @@ func TestClientFrom(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginThrottleConcurrent: a burst of concurrent guesses at one account
+// gets no more password checks than the rate allows.
+func TestLoginThrottleConcurrent(t *testing.T) {
+	t.Parallel()
+	e, _ := newLoginEnv(t, MinBcryptCost)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	checked, throttled := 0, 0
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			addr := netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}).String()
+			_, err := e.a.Login(context.Background(), "ada@example.com", "wrong horse", Client{Address: addr})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case errors.Is(err, ErrInvalidCredentials):
+				checked++
+			case errors.Is(err, ErrTooManyAttempts):
+				throttled++
+			default:
+				t.Errorf("Login = %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if checked != 3 || throttled != 17 {
+		t.Errorf("20 concurrent guesses at rate 3/1m: %d checked, %d throttled; want 3, 17", checked, throttled)
+	}
+}
+
+// TestLoginNoPasswordTakesAsLong: an account without a usable hash costs a
+// bcrypt comparison like any other failure.
+func TestLoginNoPasswordTakesAsLong(t *testing.T) {
+	t.Parallel()
+	p := newTestPasswords(t)
+	ctx := context.Background()
+	for _, hash := range [][]byte{nil, {}, []byte("not a bcrypt hash")} {
+		start := time.Now()
+		ok, _, err := p.Verify(ctx, hash, "correct horse")
+		if ok || err != nil {
+			t.Fatalf("Verify(%q) = %v, %v; want false", hash, ok, err)
+		}
+		if d := time.Since(start); d < time.Millisecond {
+			t.Errorf("Verify(%q) took %v; want a real bcrypt comparison", hash, d)
+		}
+	}
+}
+
+func TestAddressKeyIPv6Prefix(t *testing.T) {
+	t.Parallel()
+	if a, b := addressKey("2001:db8:1:2::1"), addressKey("2001:db8:1:2:ffff::9"); a != b {
+		t.Errorf("addressKey of two addresses in one /64 = %q, %q; want equal", a, b)
+	}
+	if a, b := addressKey("2001:db8:1:2::1"), addressKey("2001:db8:1:3::1"); a == b {
+		t.Errorf("addressKey of two /64s = %q; want different", a)
+	}
+	if a, b := addressKey("192.0.2.1"), addressKey("192.0.2.2"); a == b {
+		t.Errorf("addressKey of two IPv4 addresses = %q; want different", a)
+	}
+}

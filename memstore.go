@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 )
@@ -30,7 +31,8 @@ const (
 // [NewMemoryStore].
 //
 // Memory stays bounded without help. Each CreateFamily and each successful
-// Rotate deletes a few expired families and tokens (oldest expiry first), and
+// Rotate deletes a few expired families and tokens (oldest expiry first), a
+// family keeps at most 1000 tokens (the oldest used ones go first), and
 // CreateFamily keeps at most [WithMaxFamiliesPerUser] families per user,
 // evicting the user's oldest revoked or expired families first, then the
 // oldest live ones. Revoked families are kept otherwise, so that presenting
@@ -233,7 +235,32 @@ func (s *MemoryStore) Rotate(ctx context.Context, route string, old, expect Toke
 	s.addTokenLocked(next)
 	f.fam.RefreshedAt = next.IssuedAt
 	s.purgeLocked(next.IssuedAt, memoryRotatePurgeBatch, false)
+	if len(s.familyTokens[f.fam.ID]) > maxTokensPerFamily {
+		s.trimFamilyLocked(f.fam.ID)
+	}
 	return true, nil
+}
+
+// maxTokensPerFamily bounds the tokens a [MemoryStore] keeps per family, so
+// that one session refreshing in a loop cannot grow the store without end.
+// Past it, the oldest used tokens are dropped down to half of it: presenting
+// one of those (hundreds of rotations old) is then refused as unknown,
+// rather than recognised as reuse.
+const maxTokensPerFamily = 1000
+
+// trimFamilyLocked drops the oldest used tokens of family id down to
+// maxTokensPerFamily/2 tokens; s.mu must be held.
+func (s *MemoryStore) trimFamilyLocked(id string) {
+	var used []*memToken
+	for h := range s.familyTokens[id] {
+		if t := s.tokens[h]; t != nil && t.rec.Used() {
+			used = append(used, t)
+		}
+	}
+	sort.Slice(used, func(i, j int) bool { return used[i].rec.IssuedAt.Before(used[j].rec.IssuedAt) })
+	for _, t := range used[:max(0, len(s.familyTokens[id])-maxTokensPerFamily/2)] {
+		s.deleteTokenLocked(t.rec.Hash)
+	}
 }
 
 // RevokeFamily marks the family familyID of userID revoked at the time at,

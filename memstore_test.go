@@ -539,3 +539,22 @@ func memCheckHeap[K comparable](t *testing.T, name string, h expiryHeap[K]) {
 		}
 	}
 }
+
+func TestMemoryStoreBoundsOneFamily(t *testing.T) {
+	t.Parallel()
+	e := newRTEnv(t)
+	tok := e.start(t, "alice").RefreshToken
+	first := tok
+	for i := 0; i < 3*maxTokensPerFamily; i++ {
+		tok = e.refresh(t, tok).RefreshToken
+	}
+	ms := e.store.RefreshStore.(*MemoryStore)
+	ms.mu.Lock()
+	n := len(ms.tokens)
+	ms.mu.Unlock()
+	if n > maxTokensPerFamily+1 {
+		t.Errorf("after %d rotations of one session the store holds %d tokens; want at most %d", 3*maxTokensPerFamily, n, maxTokensPerFamily+1)
+	}
+	e.refresh(t, tok) // the newest still rotates
+	e.wantRefreshErr(t, first, ErrRefreshTokenUnknown)
+}

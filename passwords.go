@@ -3,11 +3,11 @@ package auth
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -26,16 +26,19 @@ const (
 )
 
 // ErrInvalidPassword means a password to be stored breaks the rules: 8 to 72
-// bytes of valid UTF-8 without NUL. Nothing else is demanded of it.
-var ErrInvalidPassword = errors.New("auth: password must be 8 to 72 bytes of UTF-8 without NUL")
+// bytes of valid UTF-8 without NUL. Nothing else is demanded of it. It
+// matches [ErrInvalidInput].
+var ErrInvalidPassword = kind("auth: password must be 8 to 72 bytes of UTF-8 without NUL", ErrInvalidInput)
 
 // Passwords hashes and checks passwords with bcrypt, and caps how many
 // bcrypt computations run at once, so a flood of logins cannot starve the
 // requests that only verify tokens. Build one with [NewPasswords]; it is
 // safe for concurrent use.
 type Passwords struct {
-	cost  int
-	slots chan struct{} // one token per concurrent bcrypt computation
+	cost     int
+	slots    chan struct{} // one token per concurrent bcrypt computation
+	maxQueue int64         // callers allowed to wait for a slot
+	queued   atomic.Int64  // callers waiting for a slot now
 
 	dummyOnce sync.Once
 	dummy     []byte // hash compared against for unknown users; set by dummyOnce
@@ -46,8 +49,12 @@ type Passwords struct {
 type PasswordsOption func(*passwordsConfig)
 
 type passwordsConfig struct {
-	cost, concurrency int
+	cost, concurrency, queue int
 }
+
+// DefaultHashQueue is how many callers may wait for a bcrypt slot by
+// default.
+const DefaultHashQueue = 128
 
 // WithBcryptCost sets the bcrypt cost. Default [DefaultBcryptCost] (12); at
 // least [MinBcryptCost] (10), at most 31. A hash of another cost still
@@ -62,19 +69,26 @@ func WithHashConcurrency(n int) PasswordsOption {
 	return func(c *passwordsConfig) { c.concurrency = n }
 }
 
+// WithHashQueue caps how many callers may wait for a bcrypt slot; more
+// are refused at once with [ErrUnavailable] (HTTP 503) rather than queued
+// without end. Default [DefaultHashQueue].
+func WithHashQueue(n int) PasswordsOption {
+	return func(c *passwordsConfig) { c.queue = n }
+}
+
 // NewPasswords returns a password hasher.
 func NewPasswords(opts ...PasswordsOption) (*Passwords, error) {
-	cfg := passwordsConfig{cost: DefaultBcryptCost, concurrency: max(1, runtime.NumCPU()-1)}
+	cfg := passwordsConfig{cost: DefaultBcryptCost, concurrency: max(1, runtime.NumCPU()-1), queue: DefaultHashQueue}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	if cfg.cost < MinBcryptCost || cfg.cost > bcrypt.MaxCost {
 		return nil, fmt.Errorf("%w: bcrypt cost must be in [%d, %d]", ErrConfig, MinBcryptCost, bcrypt.MaxCost)
 	}
-	if cfg.concurrency < 1 {
-		return nil, fmt.Errorf("%w: hash concurrency must be at least 1", ErrConfig)
+	if cfg.concurrency < 1 || cfg.queue < 1 {
+		return nil, fmt.Errorf("%w: hash concurrency and queue must be at least 1", ErrConfig)
 	}
-	return &Passwords{cost: cfg.cost, slots: make(chan struct{}, cfg.concurrency)}, nil
+	return &Passwords{cost: cfg.cost, slots: make(chan struct{}, cfg.concurrency), maxQueue: int64(cfg.queue)}, nil
 }
 
 // dummyHash returns the hash that unknown users are compared against,
@@ -107,6 +121,16 @@ func (p *Passwords) acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%w: waiting to hash: %w", ErrUnavailable, err)
 	}
+	select {
+	case p.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if p.queued.Add(1) > p.maxQueue {
+		p.queued.Add(-1)
+		return fmt.Errorf("%w: too many password checks waiting", ErrUnavailable)
+	}
+	defer p.queued.Add(-1)
 	select {
 	case p.slots <- struct{}{}:
 		return nil
@@ -150,7 +174,10 @@ func (p *Passwords) Verify(ctx context.Context, hash []byte, password string) (o
 		return false, false, err
 	}
 	target := hash
-	if target == nil {
+	if _, err := bcrypt.Cost(hash); err != nil {
+		// No hash (an unknown user), or one that cannot be read (an account
+		// without a password): compare against the dummy all the same, so
+		// the answer takes as long as for a wrong password.
 		target = dummy
 	}
 	valid := CheckPassword(password) == nil

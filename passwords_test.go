@@ -161,3 +161,32 @@ func TestPasswordsConcurrencyCap(t *testing.T) {
 	p.release()
 	p.release()
 }
+
+func TestPasswordsQueueCap(t *testing.T) {
+	t.Parallel()
+	p := newTestPasswords(t, WithHashConcurrency(1), WithHashQueue(2))
+	_ = p.acquire(context.Background()) // the one slot
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for i := 0; i < 2; i++ { // two wait
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.acquire(ctx); err == nil {
+				p.release()
+			}
+		}()
+	}
+	for p.queued.Load() != 2 {
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := p.Hash(context.Background(), "correct horse"); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Hash with the queue full = %v; want ErrUnavailable at once", err)
+	}
+	cancel()
+	wg.Wait()
+	p.release()
+	if _, err := p.Hash(context.Background(), "correct horse"); err != nil {
+		t.Errorf("Hash after the queue drained = %v", err)
+	}
+}

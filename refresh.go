@@ -301,15 +301,19 @@ func (a *Auth) RevokeUser(ctx context.Context, userID string) error {
 	if err != nil {
 		return err
 	}
-	now := a.cfg.now()
-	n, err := a.cfg.refreshStore.RevokeUser(ctx, userID, now)
+	n, err := a.cfg.refreshStore.RevokeUser(ctx, userID, a.cfg.now())
 	if err != nil {
 		return unavailable("revoke sessions", err)
 	}
-	if err := rs.CutOff(ctx, userID, now); err != nil {
+	// The cutoff is taken after the sessions are revoked, so that a refresh
+	// that committed just before them issued its access token before the
+	// cutoff; and it is rounded up to the next microsecond, the precision of
+	// IssuedAt and of the stores.
+	cut := a.cfg.now().Truncate(time.Microsecond).Add(time.Microsecond)
+	if err := rs.CutOff(ctx, userID, cut); err != nil {
 		return unavailable("access token cutoff", err)
 	}
-	a.emit(ctx, Event{Kind: EventUserRevoked, Time: now, UserID: userID, Reason: fmt.Sprintf("%d sessions", n)})
+	a.emit(ctx, Event{Kind: EventUserRevoked, Time: cut, UserID: userID, Reason: fmt.Sprintf("%d sessions", n)})
 	return nil
 }
 

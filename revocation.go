@@ -61,7 +61,7 @@ type MemoryRevocationStore struct {
 	now func() time.Time
 
 	mu        sync.RWMutex         // guards the fields below
-	denied    map[string]time.Time // "userID\x00jti" -> exp
+	denied    map[deniedKey]time.Time // -> exp
 	cutoffs   map[string]time.Time // userID -> cutoff
 	nextSweep time.Time
 }
@@ -72,7 +72,7 @@ func NewMemoryRevocationStore(now func() time.Time) *MemoryRevocationStore {
 	if now == nil {
 		now = time.Now
 	}
-	return &MemoryRevocationStore{now: now, denied: map[string]time.Time{}, cutoffs: map[string]time.Time{}}
+	return &MemoryRevocationStore{now: now, denied: map[deniedKey]time.Time{}, cutoffs: map[string]time.Time{}}
 }
 
 var _ RevocationStore = (*MemoryRevocationStore)(nil)
@@ -80,7 +80,9 @@ var _ RevocationStore = (*MemoryRevocationStore)(nil)
 // sweepEvery bounds how often writes scan for stale entries.
 const sweepEvery = time.Minute
 
-func deniedKey(userID, jti string) string { return userID + "\x00" + jti }
+// deniedKey keys a denied access token; a struct, so a lookup allocates
+// nothing.
+type deniedKey struct{ user, jti string }
 
 // Revoked implements [RevocationChecker].
 func (m *MemoryRevocationStore) Revoked(ctx context.Context, c *Claims) (bool, error) {
@@ -95,7 +97,7 @@ func (m *MemoryRevocationStore) Revoked(ctx context.Context, c *Claims) (bool, e
 		}
 	}
 	if len(m.denied) > 0 {
-		if _, ok := m.denied[deniedKey(c.Subject, c.ID)]; ok {
+		if _, ok := m.denied[deniedKey{c.Subject, c.ID}]; ok {
 			return true, nil
 		}
 	}
@@ -110,7 +112,7 @@ func (m *MemoryRevocationStore) DenyToken(ctx context.Context, userID, jti strin
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sweepLocked()
-	m.denied[deniedKey(userID, jti)] = exp
+	m.denied[deniedKey{userID, jti}] = exp
 	return nil
 }
 

@@ -21,6 +21,12 @@ type Throttle interface {
 	// Check returns how long key must wait before its next attempt, or 0
 	// when it may try now. It records nothing.
 	Check(ctx context.Context, key string, now time.Time) (retryAfter time.Duration, err error)
+	// Take is Check and Fail in one atomic step: when key may try now it
+	// records a failed attempt at now and returns 0; otherwise it records
+	// nothing and returns how long key must wait. Of concurrent attempts,
+	// no more pass than the rate allows. Login reserves an attempt with it
+	// before any password work and forgets it with Reset on success.
+	Take(ctx context.Context, key string, now time.Time) (retryAfter time.Duration, err error)
 	// Fail records a failed attempt of key at now and returns how long key
 	// must now wait before its next attempt (0 while credit remains).
 	Fail(ctx context.Context, key string, now time.Time) (retryAfter time.Duration, err error)
@@ -128,6 +134,25 @@ func (m *MemoryThrottle) Fail(ctx context.Context, key string, now time.Time) (t
 	newTAT, wait := m.rate.GCRA(tat, now)
 	m.tat[key] = newTAT
 	return wait, nil
+}
+
+// Take implements [Throttle].
+func (m *MemoryThrottle) Take(ctx context.Context, key string, now time.Time) (time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	tat, ok := m.tat[key]
+	if ok {
+		if wait := m.rate.Wait(tat, now); wait > 0 {
+			return wait, nil
+		}
+	} else if len(m.tat) >= m.maxKeys {
+		m.shrinkLocked(now)
+	}
+	m.tat[key], _ = m.rate.GCRA(tat, now)
+	return 0, nil
 }
 
 // Reset implements [Throttle].

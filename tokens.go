@@ -464,6 +464,11 @@ func (a *Auth) validate(c *Claims) error {
 	case !c.HasAudience(a.cfg.audience):
 		return fmt.Errorf("%w: wrong aud", ErrTokenClaims)
 	}
+	// Revocation stores keep a cutoff for MaxAccessTTL: a longer-lived token
+	// could outlive its revocation.
+	if c.ExpiresAt.Sub(c.IssuedAt) > MaxAccessTTL+time.Second {
+		return fmt.Errorf("%w: lifetime longer than %v", ErrTokenClaims, MaxAccessTTL)
+	}
 	now := a.cfg.now()
 	leeway := a.cfg.leeway
 	if !now.Before(c.ExpiresAt.Add(leeway)) {

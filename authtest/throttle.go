@@ -57,6 +57,51 @@ func TestThrottle(t *testing.T, newThrottle func(t *testing.T, rate auth.Rate) a
 		}
 		wait(t, th, key, now.Add(16*time.Minute), 0)
 	})
+	t.Run("Take", func(t *testing.T) {
+		th := newThrottle(t, rate)
+		key := uuid.NewString()
+		for i := 1; i <= 5; i++ {
+			d, err := th.Take(ctx, key, now)
+			if err != nil || d != 0 {
+				t.Fatalf("Take %d = %v, %v; want 0", i, d, err)
+			}
+		}
+		if d, err := th.Take(ctx, key, now); err != nil || !near(d, 3*time.Minute) {
+			t.Errorf("sixth Take = %v, %v; want 3m and nothing recorded", d, err)
+		}
+		// The refused Take recorded nothing: the wait is still 3 minutes.
+		wait(t, th, key, now, 3*time.Minute)
+		if d, _ := th.Take(ctx, key, now.Add(3*time.Minute)); d != 0 {
+			t.Errorf("Take after the wait = %v; want 0", d)
+		}
+	})
+	t.Run("TakeConcurrent", func(t *testing.T) {
+		th := newThrottle(t, rate)
+		key := uuid.NewString()
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		passed := 0
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				d, err := th.Take(ctx, key, now)
+				if err != nil {
+					t.Errorf("Take = %v", err)
+					return
+				}
+				if d == 0 {
+					mu.Lock()
+					passed++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if passed != 5 {
+			t.Errorf("20 concurrent Takes at rate 5/15m: %d passed; want exactly 5", passed)
+		}
+	})
 	t.Run("Reset", func(t *testing.T) {
 		th := newThrottle(t, rate)
 		key := uuid.NewString()
@@ -103,6 +148,9 @@ func TestThrottle(t *testing.T, newThrottle func(t *testing.T, rate auth.Rate) a
 		key := uuid.NewString()
 		if _, err := th.Fail(c, key, now); !errors.Is(err, context.Canceled) {
 			t.Errorf("Fail(cancelled) = %v; want context.Canceled", err)
+		}
+		if _, err := th.Take(c, key, now); !errors.Is(err, context.Canceled) {
+			t.Errorf("Take(cancelled) = %v; want context.Canceled", err)
 		}
 		if _, err := th.Check(c, key, now); !errors.Is(err, context.Canceled) {
 			t.Errorf("Check(cancelled) = %v; want context.Canceled", err)

@@ -325,6 +325,21 @@ extend(KEYS[1], ARGV[3])
 return 1
 `)
 
+// takeScript is failScript when the key may try now, and otherwise records
+// nothing: it returns 0 after recording, or the wait (us).
+//
+// KEYS: throttle key. ARGV: now, interval, window.
+var takeScript = redis.NewScript(`
+local now, iv, win = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local wait = tat + iv - now - win
+if wait > 0 then return wait end
+tat = tat + iv
+redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', string.format('%d', math.ceil((tat - now) / 1000)))
+return 0
+`)
+
 // failScript records a failure in the generic cell rate algorithm of
 // [auth.Rate.GCRA]: it moves the key's theoretical arrival time (us) one
 // interval on from itself or now, whichever is later, keeps it until it

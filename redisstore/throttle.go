@@ -96,6 +96,20 @@ func (t *Throttle) Fail(ctx context.Context, key string, now time.Time) (time.Du
 }
 
 // Reset implements [auth.Throttle]: it deletes key's record.
+// Take implements [auth.Throttle], in one script on the key's node.
+func (t *Throttle) Take(ctx context.Context, key string, now time.Time) (time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, wrap("throttle take", err)
+	}
+	us, err := takeScript.Run(ctx, t.rdb, []string{t.prefix + key},
+		now.UnixMicro(), t.interval, t.window,
+	).Int64()
+	if err != nil {
+		return 0, wrap("throttle take", err)
+	}
+	return time.Duration(us) * time.Microsecond, nil
+}
+
 func (t *Throttle) Reset(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return wrap("throttle reset", err)

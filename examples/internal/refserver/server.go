@@ -172,6 +172,9 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	}
 	sess, err := s.auth.StartSession(r.Context(), u.Claims(), s.auth.ClientFrom(r))
 	if err != nil {
+		// Nothing half-written: without a session the account goes too, so
+		// the client may register again.
+		_, _ = s.users.Delete(r.Context(), u.ID)
 		auth.WriteError(w, r, err)
 		return
 	}
@@ -253,6 +256,12 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, r, storeErr(err))
 		return
 	}
+	// Once more: a login that finished between the first revocation and
+	// the deletion holds tokens issued after the first cutoff.
+	if err := s.auth.RevokeUser(r.Context(), id.String()); err != nil {
+		auth.WriteError(w, r, err)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -270,7 +279,7 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 // (503) and lets the documented errors through.
 func storeErr(err error) error {
 	if err == nil || errors.Is(err, ErrEmailTaken) || errors.Is(err, auth.ErrInvalidInput) ||
-		errors.Is(err, auth.ErrInvalidPassword) || errors.Is(err, auth.ErrUnavailable) {
+		errors.Is(err, auth.ErrUnavailable) {
 		return err
 	}
 	return fmt.Errorf("%w: user store: %w", auth.ErrUnavailable, err)
