@@ -60,9 +60,9 @@ type RevocationStore interface {
 type MemoryRevocationStore struct {
 	now func() time.Time
 
-	mu        sync.RWMutex         // guards the fields below
+	mu        sync.RWMutex            // guards the fields below
 	denied    map[deniedKey]time.Time // -> exp
-	cutoffs   map[string]time.Time // userID -> cutoff
+	cutoffs   map[string]time.Time    // userID -> cutoff
 	nextSweep time.Time
 }
 
