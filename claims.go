@@ -159,6 +159,12 @@ func parseNumericDate(b []byte) (sec, nsec int64, err error) {
 type audience []string
 
 func (a *audience) UnmarshalJSON(b []byte) error {
+	// encoding/json has validated b already: a string without escapes is
+	// its own content.
+	if len(b) >= 2 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0 {
+		*a = audience{string(b[1 : len(b)-1])}
+		return nil
+	}
 	if len(b) > 0 && b[0] == '"' {
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
