@@ -154,12 +154,7 @@ func (s *MemoryStore) CreateFamily(ctx context.Context, fam Family, rec RefreshR
 	f := &memFamily{fam: fam, route: RouteFor(fam.UserID), expiry: &expiryItem[string]{key: fam.ID, at: fam.ExpiresAt}}
 	s.families[fam.ID] = f
 	heap.Push(&s.familyExpiry, f.expiry)
-	ids := s.userFamilies[fam.UserID]
-	if ids == nil {
-		ids = make(map[string]struct{})
-		s.userFamilies[fam.UserID] = ids
-	}
-	ids[fam.ID] = struct{}{}
+	addToSet(s.userFamilies, fam.UserID, fam.ID)
 	if !fam.RevokedAt.IsZero() {
 		s.revoked[fam.ID] = struct{}{}
 	}
@@ -363,12 +358,17 @@ func (s *MemoryStore) addTokenLocked(rec RefreshRecord) {
 	t := &memToken{rec: rec, expiry: &expiryItem[TokenHash]{key: rec.Hash, at: rec.ExpiresAt}}
 	s.tokens[rec.Hash] = t
 	heap.Push(&s.tokenExpiry, t.expiry)
-	hashes := s.familyTokens[rec.FamilyID]
-	if hashes == nil {
-		hashes = make(map[TokenHash]struct{})
-		s.familyTokens[rec.FamilyID] = hashes
+	addToSet(s.familyTokens, rec.FamilyID, rec.Hash)
+}
+
+// addToSet adds v to the set m[k], making the set if needed.
+func addToSet[K, V comparable](m map[K]map[V]struct{}, k K, v V) {
+	set := m[k]
+	if set == nil {
+		set = make(map[V]struct{})
+		m[k] = set
 	}
-	hashes[rec.Hash] = struct{}{}
+	set[v] = struct{}{}
 }
 
 // revokeLocked marks f revoked at the time at unless it is already revoked.

@@ -8,24 +8,6 @@ import (
 	"time"
 )
 
-// rtClock is a clock tests move by hand; safe for concurrent use.
-type rtClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *rtClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *rtClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // faultyStore fails the named methods on demand.
 type faultyStore struct {
 	RefreshStore
@@ -86,7 +68,7 @@ func (f *faultyStore) RevokeUser(ctx context.Context, userID string, at time.Tim
 // a role table for the claims loader and a log of events.
 type rtEnv struct {
 	a       *Auth
-	clock   *rtClock
+	clock   *fakeClock
 	store   *faultyStore
 	mu      sync.Mutex
 	roles   map[string]string // userID -> role; absent: user gone
@@ -97,7 +79,7 @@ type rtEnv struct {
 func newRTEnv(t *testing.T, opts ...Option) *rtEnv {
 	t.Helper()
 	e := &rtEnv{
-		clock: &rtClock{t: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)},
+		clock: &fakeClock{now: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)},
 		store: &faultyStore{RefreshStore: NewMemoryStore(), fail: map[string]bool{}},
 		roles: map[string]string{"alice": "user", "bob": "admin"},
 	}

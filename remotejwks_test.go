@@ -43,7 +43,8 @@ func rjClock() time.Time { return rjNow }
 // waitLimit bounds every wait for something that happens on its own.
 const waitLimit = 10 * time.Second
 
-// fakeClock is a clock that moves only when told to.
+// fakeClock is a clock that moves only when told to; safe for concurrent
+// use. The refresh and revocation tests use it too.
 type fakeClock struct {
 	mu  sync.Mutex
 	now time.Time

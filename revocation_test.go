@@ -10,7 +10,7 @@ import (
 func TestMemoryRevocationStore(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := &rtClock{t: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}
+	clock := &fakeClock{now: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}
 	m := NewMemoryRevocationStore(clock.Now)
 	t0 := clock.Now()
 	tok := func(sub, jti string, iat time.Time) *Claims {
