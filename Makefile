@@ -15,11 +15,20 @@ all: test
 test: vet
 	./scripts/with-test-servers.sh $(MAKE) --no-print-directory test-modules
 
+# Every module runs even when an earlier one fails; the end prints one line
+# per module and the target fails if any did.
 test-modules:
-	@for d in $(MODULES); do \
+	@summary=""; failed=0; \
+	for d in $(MODULES); do \
 		echo "== go test $$d"; \
-		(cd "$$d" && $(GO) test -race -count=1 ./...) || exit 1; \
-	done
+		if (cd "$$d" && $(GO) test -race -count=1 ./...); then \
+			summary="$$summary\nok   $$d"; \
+		else \
+			summary="$$summary\nFAIL $$d"; failed=1; \
+		fi; \
+	done; \
+	printf "== modules:$$summary\n"; \
+	exit $$failed
 
 ## vet (alias lint): gofmt and go vet on every module
 vet lint: fmt-check
@@ -33,10 +42,10 @@ fmt-check:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) . | tee bench.txt
 
-## bench-remote: Verify through a warm RemoteKeySet against the local KeySet
-## on the same token, as a benchstat table (bar: remote <= 1.05x local)
+## bench-remote: Verify through a warm jwks.RemoteKeySet against the local
+## KeySet on the same token, as a benchstat table (bar: remote <= 1.05x local)
 bench-remote:
-	$(GO) test -run '^$$' -bench 'VerifyRemote|VerifyLocal' -benchmem -count $(BENCHCOUNT) . | tee bench-remote.txt
+	$(GO) test -run '^$$' -bench 'VerifyRemote|VerifyLocal' -benchmem -count $(BENCHCOUNT) ./jwks/ | tee bench-remote.txt
 	$(BENCHSTAT) -col '.name@(VerifyLocal VerifyRemote)' bench-remote.txt
 
 ## interop: the jose (Node.js) interoperability tests alone, verbose; make

@@ -7,91 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 )
-
-// mwNow is the fixed instant tests issue and verify at.
-var mwNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// mwSecret is a 32-byte HS256 secret for tests.
-var mwSecret = []byte("0123456789abcdef0123456789abcdef")
-
-// newMWAuth returns an HS256 Auth with a clock the test controls.
-func newMWAuth(t testing.TB, now *time.Time, opts ...Option) *Auth {
-	t.Helper()
-	key, err := NewHMACKey(HS256, mwSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks, err := NewKeySet(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := []Option{WithKeys(ks), WithIssuer("https://issuer.test"), WithAudience("api"), WithClock(func() time.Time { return *now })}
-	a, err := New(append(base, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
-
-func mwIssue(t testing.TB, a *Auth, c Claims) string {
-	t.Helper()
-	at, err := a.Issue(context.Background(), c)
-	if err != nil {
-		t.Fatalf("Issue: %v", err)
-	}
-	return at.Token
-}
-
-// mwErrorBody is the JSON error shape.
-type mwErrorBody struct {
-	Error string `json:"error"`
-	Code  string `json:"code"`
-}
-
-// serve runs one request through h and returns the recorder.
-func mwServe(h http.Handler, mutate func(*http.Request)) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodGet, "/api/thing", nil)
-	if mutate != nil {
-		mutate(r)
-	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	return w
-}
-
-func mwBearer(tok string) func(*http.Request) {
-	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }
-}
-
-// mwEcho answers 200 with the subject and role it finds in the context,
-// or 299 when there are none.
-var mwEcho = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-	c, ok := ClaimsFromContext(r.Context())
-	if !ok {
-		w.WriteHeader(299)
-		return
-	}
-	_, _ = w.Write([]byte(c.Subject + "|" + c.Role))
-})
-
-func mwDecodeError(t *testing.T, w *httptest.ResponseRecorder) mwErrorBody {
-	t.Helper()
-	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
-		t.Errorf("Content-Type = %q; want application/json", ct)
-	}
-	var b mwErrorBody
-	if err := json.Unmarshal(w.Body.Bytes(), &b); err != nil {
-		t.Fatalf("error body %q: %v", w.Body.String(), err)
-	}
-	if b.Error == "" {
-		t.Errorf("error body %q has no human message", w.Body.String())
-	}
-	return b
-}
 
 func TestRequire(t *testing.T) {
 	t.Parallel()
@@ -116,19 +36,19 @@ func TestRequire(t *testing.T) {
 		{"valid", mwBearer(valid), 200, "", "", "u1|user"},
 		{"scheme lower case", func(r *http.Request) { r.Header.Set("Authorization", "bearer "+valid) }, 200, "", "", "u1|user"},
 		{"scheme upper case", func(r *http.Request) { r.Header.Set("Authorization", "BEARER  "+valid) }, 200, "", "", "u1|user"},
-		{"no header", nil, 401, CodeNoToken, "Bearer", ""},
-		{"basic scheme", func(r *http.Request) { r.Header.Set("Authorization", "Basic dXNlcjpwYXNz") }, 401, CodeNoToken, "Bearer", ""},
-		{"query string never read", func(r *http.Request) { r.URL.RawQuery = "access_token=" + valid }, 401, CodeNoToken, "Bearer", ""},
-		{"cookie not read by default", func(r *http.Request) { r.AddCookie(&http.Cookie{Name: "access", Value: valid}) }, 401, CodeNoToken, "Bearer", ""},
-		{"empty bearer", func(r *http.Request) { r.Header.Set("Authorization", "Bearer ") }, 401, CodeInvalidToken, `Bearer error="invalid_token"`, ""},
-		{"bare scheme", func(r *http.Request) { r.Header.Set("Authorization", "Bearer") }, 401, CodeInvalidToken, `Bearer error="invalid_token"`, ""},
+		{"no header", nil, 401, codeNoToken, "Bearer", ""},
+		{"basic scheme", func(r *http.Request) { r.Header.Set("Authorization", "Basic dXNlcjpwYXNz") }, 401, codeNoToken, "Bearer", ""},
+		{"query string never read", func(r *http.Request) { r.URL.RawQuery = "access_token=" + valid }, 401, codeNoToken, "Bearer", ""},
+		{"cookie not read by default", func(r *http.Request) { r.AddCookie(&http.Cookie{Name: "access", Value: valid}) }, 401, codeNoToken, "Bearer", ""},
+		{"empty bearer", func(r *http.Request) { r.Header.Set("Authorization", "Bearer ") }, 401, codeInvalidToken, `Bearer error="invalid_token"`, ""},
+		{"bare scheme", func(r *http.Request) { r.Header.Set("Authorization", "Bearer") }, 401, codeInvalidToken, `Bearer error="invalid_token"`, ""},
 		{"two headers", func(r *http.Request) {
 			r.Header.Add("Authorization", "Bearer "+valid)
 			r.Header.Add("Authorization", "Bearer "+valid)
-		}, 401, CodeInvalidToken, `Bearer error="invalid_token"`, ""},
-		{"tampered", mwBearer(tampered), 401, CodeInvalidToken, `Bearer error="invalid_token"`, ""},
-		{"garbage", mwBearer("not-a-token"), 401, CodeInvalidToken, `Bearer error="invalid_token"`, ""},
-		{"expired", mwBearer(expired), 401, CodeTokenExpired, `Bearer error="invalid_token", error_description="the access token expired"`, ""},
+		}, 401, codeInvalidToken, `Bearer error="invalid_token"`, ""},
+		{"tampered", mwBearer(tampered), 401, codeInvalidToken, `Bearer error="invalid_token"`, ""},
+		{"garbage", mwBearer("not-a-token"), 401, codeInvalidToken, `Bearer error="invalid_token"`, ""},
+		{"expired", mwBearer(expired), 401, codeTokenExpired, `Bearer error="invalid_token", error_description="the access token expired"`, ""},
 	}
 	h := a.Require(mwEcho)
 	for _, tt := range tests {
@@ -162,7 +82,7 @@ func TestRequireRevocation(t *testing.T) {
 	now := mwNow
 	storeDown := errors.New("store down")
 	var denied string
-	a := newMWAuth(t, &now, WithRevocation(RevocationFunc(func(_ context.Context, c *Claims) (bool, error) {
+	a := newMWAuth(t, &now, WithRevocation(revocationFunc(func(_ context.Context, c *Claims) (bool, error) {
 		switch c.Subject {
 		case "down":
 			return false, storeDown
@@ -180,15 +100,15 @@ func TestRequireRevocation(t *testing.T) {
 	at, _ := a.Issue(context.Background(), Claims{Subject: "u2"})
 	denied = at.Claims.ID
 	w := mwServe(h, mwBearer(at.Token))
-	if w.Code != 401 || mwDecodeError(t, w).Code != CodeTokenRevoked {
+	if w.Code != 401 || mwDecodeError(t, w).Code != codeTokenRevoked {
 		t.Errorf("denied jti: status %d body %s; want 401 TOKEN_REVOKED", w.Code, w.Body)
 	}
 	w = mwServe(h, mwBearer(mwIssue(t, a, Claims{Subject: "revoked"})))
-	if w.Code != 401 || mwDecodeError(t, w).Code != CodeTokenRevoked {
+	if w.Code != 401 || mwDecodeError(t, w).Code != codeTokenRevoked {
 		t.Errorf("revoked user: status %d body %s; want 401 TOKEN_REVOKED", w.Code, w.Body)
 	}
 	w = mwServe(h, mwBearer(mwIssue(t, a, Claims{Subject: "down"})))
-	if w.Code != 503 || mwDecodeError(t, w).Code != CodeUnavailable {
+	if w.Code != 503 || mwDecodeError(t, w).Code != codeUnavailable {
 		t.Errorf("store down: status %d body %s; want 503 UNAVAILABLE", w.Code, w.Body)
 	}
 	if w.Header().Get("Retry-After") == "" {
@@ -218,7 +138,7 @@ func TestOptional(t *testing.T) {
 func TestCookieSource(t *testing.T) {
 	t.Parallel()
 	now := mwNow
-	a := newMWAuth(t, &now, WithCookie("access"))
+	a := newMWAuth(t, &now, WithAccessCookie("access"))
 	h := a.Require(mwEcho)
 	tok := mwIssue(t, a, Claims{Subject: "cookie"})
 	other := mwIssue(t, a, Claims{Subject: "header"})
@@ -255,16 +175,16 @@ func TestRequireRoleAndScope(t *testing.T) {
 	}{
 		{"role any of: user", a.RequireRole("user", "admin")(mwEcho), user, 200, ""},
 		{"role any of: admin", a.RequireRole("user", "admin")(mwEcho), admin, 200, ""},
-		{"role missing", a.RequireRole("admin")(mwEcho), user, 403, CodeInsufficientRole},
-		{"no role claim", a.RequireRole("user")(mwEcho), norole, 403, CodeInsufficientRole},
-		{"empty role list refuses", a.RequireRole()(mwEcho), admin, 403, CodeInsufficientRole},
-		{"role without token", a.RequireRole("user")(mwEcho), "", 401, CodeNoToken},
+		{"role missing", a.RequireRole("admin")(mwEcho), user, 403, codeInsufficientRole},
+		{"no role claim", a.RequireRole("user")(mwEcho), norole, 403, codeInsufficientRole},
+		{"empty role list refuses", a.RequireRole()(mwEcho), admin, 403, codeInsufficientRole},
+		{"role without token", a.RequireRole("user")(mwEcho), "", 401, codeNoToken},
 		{"role inside Require", a.Require(a.RequireRole("admin")(mwEcho)), admin, 200, ""},
-		{"role inside Optional, anonymous", a.Optional(a.RequireRole("admin")(mwEcho)), "", 401, CodeNoToken},
+		{"role inside Optional, anonymous", a.Optional(a.RequireRole("admin")(mwEcho)), "", 401, codeNoToken},
 		{"scope all of", a.RequireScope("posts:read", "posts:write")(mwEcho), user, 200, ""},
-		{"scope one missing", a.RequireScope("posts:read", "posts:write")(mwEcho), admin, 403, CodeInsufficientScope},
-		{"scope prefix is not a scope", a.RequireScope("posts")(mwEcho), user, 403, CodeInsufficientScope},
-		{"empty scope list refuses", a.RequireScope()(mwEcho), user, 403, CodeInsufficientScope},
+		{"scope one missing", a.RequireScope("posts:read", "posts:write")(mwEcho), admin, 403, codeInsufficientScope},
+		{"scope prefix is not a scope", a.RequireScope("posts")(mwEcho), user, 403, codeInsufficientScope},
+		{"empty scope list refuses", a.RequireScope()(mwEcho), user, 403, codeInsufficientScope},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -340,44 +260,131 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	key, _ := NewHMACKey(HS256, mwSecret)
 	ks, _ := NewKeySet(key)
 	ok := []Option{WithKeys(ks), WithIssuer("iss"), WithAudience("aud")}
+	with := func(o ...Option) []Option { return append(ok[:3:3], o...) }
 	tests := []struct {
-		name string
-		opts []Option
+		name   string
+		opts   []Option
+		option string // named in the error
 	}{
-		{"no keys", []Option{WithIssuer("iss"), WithAudience("aud")}},
-		{"empty issuer", append(ok[:1:1], WithAudience("aud"))},
-		{"empty audience", append(ok[:1:1], WithIssuer("iss"))},
-		{"issuer set empty", append(ok[:3:3], WithIssuer(""))},
-		{"zero ttl", append(ok[:3:3], WithAccessTTL(0))},
-		{"negative ttl", append(ok[:3:3], WithAccessTTL(-time.Second))},
-		{"ttl too long", append(ok[:3:3], WithAccessTTL(25*time.Hour))},
-		{"negative leeway", append(ok[:3:3], WithLeeway(-time.Second))},
-		{"leeway over 5m", append(ok[:3:3], WithLeeway(5*time.Minute+time.Second))},
-		{"tiny size cap", append(ok[:3:3], WithMaxTokenSize(10))},
-		{"huge size cap", append(ok[:3:3], WithMaxTokenSize(1<<20))},
-		{"nil clock", append(ok[:3:3], WithClock(nil))},
-		{"nil error handler", append(ok[:3:3], WithErrorHandler(nil))},
+		{"no keys", []Option{WithIssuer("iss"), WithAudience("aud")}, "WithKeys"},
+		{"no issuer", append(ok[:1:1], WithAudience("aud")), "WithIssuer"},
+		{"no audience", append(ok[:1:1], WithIssuer("iss")), "WithAudience"},
+		{"issuer set empty", with(WithIssuer("")), "WithIssuer"},
+		{"audience set empty", with(WithAudience("")), "WithAudience"},
+		{"nil key set", with(WithKeys(nil)), "WithKeys"},
+		{"nil key source", with(WithKeySource(nil)), "WithKeySource"},
+		{"keys twice", with(WithKeys(ks)), "WithKeys"},
+		{"keys and a key source", with(WithKeySource(ks)), "WithKeySource"},
+		{"zero ttl", with(WithAccessTTL(0)), "WithAccessTTL"},
+		{"negative ttl", with(WithAccessTTL(-time.Second)), "WithAccessTTL"},
+		{"ttl too long", with(WithAccessTTL(25 * time.Hour)), "WithAccessTTL"},
+		{"negative leeway", with(WithLeeway(-time.Second)), "WithLeeway"},
+		{"leeway over 5m", with(WithLeeway(5*time.Minute + time.Second)), "WithLeeway"},
+		{"tiny size cap", with(WithMaxTokenSize(10)), "WithMaxTokenSize"},
+		{"huge size cap", with(WithMaxTokenSize(1 << 20)), "WithMaxTokenSize"},
+		{"nil clock", with(WithClock(nil)), "WithClock"},
+		{"nil random", with(WithRandom(nil)), "WithRandom"},
+		{"nil error handler", with(WithErrorHandler(nil)), "WithErrorHandler"},
+		{"nil revocation", with(WithRevocation(nil)), "WithRevocation"},
+		{"nil refresh store", with(WithRefreshStore(nil)), "WithRefreshStore"},
+		{"zero refresh ttl", with(WithRefreshTTL(0)), "WithRefreshTTL"},
+		{"refresh ttl over the session's", with(WithSessionTTL(time.Hour), WithRefreshTTL(2*time.Hour)), "WithRefreshTTL"},
+		{"zero session ttl", with(WithSessionTTL(0)), "WithSessionTTL"},
+		{"negative reuse grace", with(WithReuseGrace(-time.Second)), "WithReuseGrace"},
+		{"reuse grace over 5m", with(WithReuseGrace(6 * time.Minute)), "WithReuseGrace"},
+		{"nil claims loader", with(WithClaimsLoader(nil)), "WithClaimsLoader"},
+		{"nil events", with(WithEvents(nil)), "WithEvents"},
+		{"empty access cookie", with(WithAccessCookie("")), "WithAccessCookie"},
+		{"access cookie with a space", with(WithAccessCookie("a b")), "WithAccessCookie"},
+		{"nil logger", with(WithLogger(nil)), "WithLogger"},
+		{"nil passwords", with(WithPasswords(nil)), "WithPasswords"},
+		{"nil credentials", with(WithCredentials(nil)), "WithCredentials"},
+		{"nil login throttle", with(WithLoginThrottle(nil)), "WithLoginThrottle"},
+		{"invalid proxy prefix", with(WithTrustedProxies(netip.Prefix{})), "WithTrustedProxies"},
+		{"refresh cookie name", with(WithRefreshCookie(CookieConfig{Name: "a;b"})), "WithRefreshCookie"},
+		{"refresh cookie path", with(WithRefreshCookie(CookieConfig{Path: "api"})), "WithRefreshCookie"},
+		{"SameSite=None without Secure", with(WithRefreshCookie(CookieConfig{SameSite: http.SameSiteNoneMode, Insecure: true})), "WithRefreshCookie"},
+		{"bad trusted origin", with(WithTrustedOrigins("not a url")), "WithTrustedOrigins"},
+		{"nil option", with(nil), "option 3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a, err := New(tt.opts...)
-			if !errors.Is(err, ErrConfig) || a != nil {
-				t.Errorf("New = %v, %v; want nil, ErrConfig", a, err)
+			if !errors.Is(err, ErrConfig) || a != nil || !strings.Contains(err.Error(), tt.option) {
+				t.Errorf("New = %v, %v; want nil and an ErrConfig naming %s", a, err, tt.option)
 			}
 		})
 	}
-	if _, err := New(ok...); err != nil {
-		t.Errorf("New(valid) = %v", err)
+	for name, opts := range map[string][]Option{
+		"valid":                 ok,
+		"leeway 5m":             with(WithLeeway(5 * time.Minute)),
+		"ttl of a millisecond":  with(WithAccessTTL(time.Millisecond)),
+		"ttl 24h":               with(WithAccessTTL(24 * time.Hour)),
+		"refresh ttl = session": with(WithSessionTTL(time.Hour), WithRefreshTTL(time.Hour)),
+		"zero cookie config":    with(WithRefreshCookie(CookieConfig{})),
+	} {
+		if _, err := New(opts...); err != nil {
+			t.Errorf("New(%s) = %v; want ok", name, err)
+		}
 	}
-	if _, err := New(append(ok[:3:3], WithLeeway(5*time.Minute))...); err != nil {
-		t.Errorf("New(leeway 5m) = %v; want ok", err)
+}
+
+// TestRefreshHandlerNeedsClaimsLoader: the handler that every refresh goes
+// through is refused when it is built, not at the first request.
+func TestRefreshHandlerNeedsClaimsLoader(t *testing.T) {
+	t.Parallel()
+	now := mwNow
+	a := newMWAuth(t, &now)
+	if h, err := a.RefreshHandler(); !errors.Is(err, ErrConfig) || h != nil || !strings.Contains(err.Error(), "WithClaimsLoader") {
+		t.Errorf("RefreshHandler() without a loader = %v, %v; want nil and an ErrConfig naming WithClaimsLoader", h, err)
+	}
+	if _, err := a.Refresh(context.Background(), "whatever", Client{}); !errors.Is(err, ErrConfig) {
+		t.Errorf("Refresh without a loader = %v; want ErrConfig", err)
+	}
+	if _, err := a.Login(context.Background(), "ada@example.com", "correct horse", Client{}); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "WithCredentials") {
+		t.Errorf("Login without credentials = %v; want an ErrConfig naming WithCredentials", err)
+	}
+}
+
+// TestIssueLifetimeExact: exp on the wire is exactly iat plus the lifetime,
+// whatever the fraction of a second the token was issued at; a lifetime
+// under a second lives one.
+func TestIssueLifetimeExact(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		ttl, frac time.Duration
+		want      int64
+	}{
+		{60 * time.Second, 0, 60},
+		{60 * time.Second, 700 * time.Millisecond, 60},
+		{60 * time.Second, 999999 * time.Microsecond, 60},
+		{15 * time.Minute, 300 * time.Millisecond, 900},
+		{1500 * time.Millisecond, 100 * time.Millisecond, 2},
+		{time.Millisecond, 900 * time.Millisecond, 1},
+	} {
+		now := mwNow.Add(tt.frac)
+		a := newMWAuth(t, &now, WithAccessTTL(tt.ttl))
+		at, err := a.Issue(context.Background(), Claims{Subject: "u"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wire struct{ Iat, Exp int64 }
+		if err := json.Unmarshal(at.Claims.raw, &wire); err != nil {
+			t.Fatal(err)
+		}
+		if got := wire.Exp - wire.Iat; got != tt.want || at.ExpiresIn != time.Duration(tt.want)*time.Second {
+			t.Errorf("Issue with ttl %v at +%v: exp - iat = %d, ExpiresIn %v; want %d", tt.ttl, tt.frac, got, at.ExpiresIn, tt.want)
+		}
+		if _, err := a.Verify(context.Background(), at.Token); err != nil {
+			t.Errorf("Verify(fresh token, ttl %v at +%v) = %v", tt.ttl, tt.frac, err)
+		}
 	}
 }
 
 func TestVerifyOnlyCannotIssue(t *testing.T) {
 	t.Parallel()
 	key, _ := GenerateKey(nil, EdDSA)
-	vs, err := NewVerifyKeySet(key)
+	vs, err := NewKeySet(nil, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,8 +392,8 @@ func TestVerifyOnlyCannotIssue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Issue(context.Background(), Claims{Subject: "u"}); !errors.Is(err, ErrNoSigningKey) {
-		t.Errorf("Issue on a verify-only Auth = %v; want ErrNoSigningKey", err)
+	if _, err := a.Issue(context.Background(), Claims{Subject: "u"}); !errors.Is(err, errNoSigningKey) {
+		t.Errorf("Issue on a verify-only Auth = %v; want errNoSigningKey", err)
 	}
 	signer, _ := NewKeySet(key)
 	sa, _ := New(WithKeys(signer), WithIssuer("iss"), WithAudience("aud"))
@@ -403,15 +410,15 @@ func TestErrorCodes(t *testing.T) {
 		status int
 		code   string
 	}{
-		{ErrNoToken, 401, CodeNoToken},
-		{ErrTokenExpired, 401, CodeTokenExpired},
-		{ErrTokenRevoked, 401, CodeTokenRevoked},
-		{ErrTokenSignature, 401, CodeInvalidToken},
-		{ErrTokenMalformed, 401, CodeInvalidToken},
-		{ErrInsufficientRole, 403, CodeInsufficientRole},
-		{ErrInsufficientScope, 403, CodeInsufficientScope},
-		{ErrUnavailable, 503, CodeUnavailable},
-		{errors.New("boom"), 500, CodeInternal},
+		{ErrNoToken, 401, codeNoToken},
+		{ErrTokenExpired, 401, codeTokenExpired},
+		{ErrTokenRevoked, 401, codeTokenRevoked},
+		{ErrTokenSignature, 401, codeInvalidToken},
+		{ErrTokenMalformed, 401, codeInvalidToken},
+		{ErrInsufficientRole, 403, codeInsufficientRole},
+		{ErrInsufficientScope, 403, codeInsufficientScope},
+		{ErrUnavailable, 503, codeUnavailable},
+		{errors.New("boom"), 500, codeInternal},
 	}
 	for _, tt := range tests {
 		if s, c := ErrorStatus(tt.err), ErrorCode(tt.err); s != tt.status || c != tt.code {

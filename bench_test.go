@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtkit/auth/internal/testclock"
+
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -26,7 +28,7 @@ const (
 )
 
 // benchNow is the fixed instant of every benchmark clock.
-var benchNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+var benchNow = testclock.Instant
 
 func benchClock() time.Time { return benchNow }
 
@@ -195,7 +197,7 @@ func BenchmarkGolangJWTParse(b *testing.B) {
 				if k, _ := t.Header["kid"].(string); k != kid {
 					return nil, ErrTokenUnknownKey
 				}
-				if typ, _ := t.Header["typ"].(string); typ != TokenType {
+				if typ, _ := t.Header["typ"].(string); typ != tokenType {
 					return nil, ErrTokenHeader
 				}
 				return vk, nil

@@ -80,8 +80,8 @@ func (c *Claims) HasScope(scope string) bool {
 	return false
 }
 
-// HasAudience reports whether aud is one of the token's audiences.
-func (c *Claims) HasAudience(aud string) bool {
+// hasAudience reports whether aud is one of the token's audiences.
+func (c *Claims) hasAudience(aud string) bool {
 	for _, a := range c.Audience {
 		if a == aud {
 			return true
@@ -282,18 +282,18 @@ func encodeClaims(c *Claims) ([]byte, error) {
 	}
 	extra, err := json.Marshal(c.Extra)
 	if err != nil {
-		return nil, fmt.Errorf("%w: encode extra claims: %v", ErrInvalidClaims, err)
+		return nil, fmt.Errorf("%w: encode extra claims: %v", errInvalidClaims, err)
 	}
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(extra, &members); err != nil || members == nil {
-		return nil, fmt.Errorf("%w: extra claims must encode as a JSON object", ErrInvalidClaims)
+		return nil, fmt.Errorf("%w: extra claims must encode as a JSON object", errInvalidClaims)
 	}
 	// encoding/json matches member names case-insensitively when decoding,
 	// so "Sub" would shadow "sub": refuse every spelling.
 	for m := range members {
 		for _, name := range reservedClaims {
 			if strings.EqualFold(m, name) {
-				return nil, fmt.Errorf("%w: extra claim %q is reserved", ErrInvalidClaims, name)
+				return nil, fmt.Errorf("%w: extra claim %q is reserved", errInvalidClaims, name)
 			}
 		}
 	}

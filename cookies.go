@@ -1,13 +1,14 @@
 package auth
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
 )
 
-// CookieConfig describes the refresh-token cookie.
+// CookieConfig describes the refresh-token cookie (see [WithRefreshCookie]).
+// A zero field takes its default, so CookieConfig{} is the default cookie:
+// "refreshToken", HttpOnly, Secure, SameSite=Strict, Path=/api/auth.
 type CookieConfig struct {
 	// Name of the cookie. Default "refreshToken".
 	Name string
@@ -24,23 +25,36 @@ type CookieConfig struct {
 	SameSite http.SameSite
 }
 
-// DefaultCookie returns the default refresh cookie: "refreshToken",
-// HttpOnly, Secure, SameSite=Strict, Path=/api/auth.
-func DefaultCookie() CookieConfig {
-	return CookieConfig{Name: "refreshToken", Path: "/api/auth", SameSite: http.SameSiteStrictMode}
+// withDefaults returns c with its zero fields set to their defaults.
+func (c CookieConfig) withDefaults() CookieConfig {
+	if c.Name == "" {
+		c.Name = "refreshToken"
+	}
+	if c.Path == "" {
+		c.Path = "/api/auth"
+	}
+	if c.SameSite == 0 || c.SameSite == http.SameSiteDefaultMode {
+		c.SameSite = http.SameSiteStrictMode
+	}
+	return c
 }
 
 func (c CookieConfig) validate() error {
-	if c.Name == "" || strings.ContainsAny(c.Name, " \t\r\n;,=") {
-		return fmt.Errorf("%w: invalid refresh cookie name %q", ErrConfig, c.Name)
+	if !validCookieName(c.Name) {
+		return configError("WithRefreshCookie", "invalid cookie name %q", c.Name)
 	}
 	if c.Path == "" || c.Path[0] != '/' {
-		return fmt.Errorf("%w: refresh cookie path must start with /", ErrConfig)
+		return configError("WithRefreshCookie", "path %q does not start with /", c.Path)
 	}
 	if c.SameSite == http.SameSiteNoneMode && c.Insecure {
-		return fmt.Errorf("%w: SameSite=None needs a Secure cookie", ErrConfig)
+		return configError("WithRefreshCookie", "SameSite=None needs a Secure cookie")
 	}
 	return nil
+}
+
+// validCookieName reports whether name may name a cookie.
+func validCookieName(name string) bool {
+	return name != "" && !strings.ContainsAny(name, " \t\r\n;,=\"")
 }
 
 func (c CookieConfig) cookie(value string, maxAge int) *http.Cookie {
@@ -60,9 +74,9 @@ func (c CookieConfig) cookie(value string, maxAge int) *http.Cookie {
 	}
 }
 
-// SetRefreshCookie sets the refresh cookie to token, with Max-Age equal to
+// setRefreshCookie sets the refresh cookie to token, with Max-Age equal to
 // the token's remaining lifetime.
-func (a *Auth) SetRefreshCookie(w http.ResponseWriter, token string, expires time.Time) {
+func (a *Auth) setRefreshCookie(w http.ResponseWriter, token string, expires time.Time) {
 	maxAge := int(expires.Sub(a.cfg.now()).Seconds())
 	if maxAge < 1 {
 		maxAge = 1
@@ -70,9 +84,9 @@ func (a *Auth) SetRefreshCookie(w http.ResponseWriter, token string, expires tim
 	http.SetCookie(w, a.cfg.cookie.cookie(token, maxAge))
 }
 
-// ClearRefreshCookie clears the refresh cookie: same name and path,
+// clearRefreshCookie clears the refresh cookie: same name and path,
 // Max-Age=0.
-func (a *Auth) ClearRefreshCookie(w http.ResponseWriter) {
+func (a *Auth) clearRefreshCookie(w http.ResponseWriter) {
 	c := a.cfg.cookie.cookie("", 0)
 	c.MaxAge = -1 // net/http writes Max-Age=0 for a negative MaxAge
 	http.SetCookie(w, c)

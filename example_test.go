@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
+	"github.com/jwtkit/auth/memstore"
+	"github.com/jwtkit/auth/password"
 )
 
 // fixedClock and zeroRandom make the examples' tokens deterministic; real
@@ -56,7 +59,7 @@ func ExampleNew() {
 	fmt.Println(a != nil, err)
 	// Output:
 	// true
-	// auth: invalid configuration: empty issuer
+	// auth: invalid configuration: WithIssuer is required
 	// true <nil>
 }
 
@@ -67,7 +70,7 @@ func ExampleAuth_Issue() {
 		panic(err)
 	}
 	fmt.Println(at.Claims.ID)
-	fmt.Println(at.Claims.ExpiresAt.UTC(), at.ExpiresIn())
+	fmt.Println(at.Claims.ExpiresAt.UTC(), at.ExpiresIn)
 	header, _ := base64.RawURLEncoding.DecodeString(strings.Split(at.Token, ".")[0])
 	fmt.Println(string(header))
 	// Output:
@@ -174,33 +177,124 @@ func ExampleKeySet_Promote() {
 	// old token after retire: true
 }
 
-func ExampleNewRemoteKeySet() {
-	// The issuer: signs tokens and serves its JWK Set.
-	key, _ := auth.GenerateKey(nil, auth.EdDSA)
+// accounts is an application's account table, as Auth.Login sees it.
+type accounts map[string]auth.Credentials
+
+func (m accounts) Credentials(_ context.Context, login string) (auth.Credentials, error) {
+	c, ok := m[login]
+	if !ok {
+		return auth.Credentials{}, auth.ErrUserNotFound
+	}
+	return c, nil
+}
+
+func (m accounts) SetPasswordHash(_ context.Context, userID string, hash []byte) error { return nil }
+
+// Claims implements auth.ClaimsLoader for the accounts.
+func (m accounts) Claims(_ context.Context, userID string) (auth.Claims, error) {
+	for _, c := range m {
+		if c.UserID == userID {
+			return c.Claims, nil
+		}
+	}
+	return auth.Claims{}, auth.ErrUserNotFound
+}
+
+func ExampleAuth_Login() {
+	ctx := context.Background()
+	key, _ := auth.NewHMACKey(auth.HS256, []byte("an example secret of 32+ bytes!!"))
 	keys, _ := auth.NewKeySet(key)
-	issuer, _ := auth.New(auth.WithKeys(keys), auth.WithIssuer("https://id.example.com"), auth.WithAudience("api"))
-	srv := httptest.NewServer(keys)
-	defer srv.Close()
+	hasher, _ := password.NewBcrypt(password.WithCost(password.MinCost))
+	hash, _ := hasher.Hash(ctx, "correct horse battery")
+	users := accounts{"ada@example.com": {UserID: "user-42", Hash: hash, Claims: auth.Claims{Role: "admin"}}}
+	a, _ := auth.New(auth.WithKeys(keys), auth.WithIssuer("https://id.example.com"), auth.WithAudience("api"),
+		auth.WithCredentials(users), auth.WithClaimsLoader(users.Claims), auth.WithPasswords(hasher))
 
-	// Another service: verifies with the JWK Set only.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel() // stops the background refresh
-	jwks, err := auth.NewRemoteKeySet(srv.URL + "/.well-known/jwks.json")
-	if err != nil {
-		panic(err)
-	}
-	if err := jwks.Start(ctx); err != nil {
-		fmt.Println("first fetch failed:", err) // requests get ErrUnavailable until one succeeds
-	}
-	api, _ := auth.New(auth.WithKeySource(jwks), auth.WithIssuer("https://id.example.com"), auth.WithAudience("api"))
+	t, err := a.Login(ctx, "ada@example.com", "correct horse battery", auth.Client{UserAgent: "example"})
+	fmt.Println(err, t.Access.Claims.Subject, t.Access.Claims.Role, len(t.RefreshToken))
 
-	at, _ := issuer.Issue(ctx, auth.Claims{Subject: "user-42"})
-	c, err := api.Verify(ctx, at.Token)
-	fmt.Println(c.Subject, err)
-
-	_, err = api.Issue(ctx, auth.Claims{Subject: "user-42"})
-	fmt.Println(errors.Is(err, auth.ErrNoSigningKey))
+	_, err = a.Login(ctx, "ada@example.com", "wrong horse battery", auth.Client{})
+	fmt.Println(err, auth.ErrorStatus(err), auth.ErrorCode(err))
+	_, err = a.Login(ctx, "bob@example.com", "correct horse battery", auth.Client{})
+	fmt.Println(err, auth.ErrorStatus(err), auth.ErrorCode(err))
 	// Output:
-	// user-42 <nil>
-	// true
+	// <nil> user-42 admin 55
+	// auth: invalid credentials 401 INVALID_CREDENTIALS
+	// auth: invalid credentials 401 INVALID_CREDENTIALS
+}
+
+func ExampleAuth_Refresh() {
+	ctx := context.Background()
+	users := accounts{"ada@example.com": {UserID: "user-42", Claims: auth.Claims{Role: "user"}}}
+	key, _ := auth.NewHMACKey(auth.HS256, []byte("an example secret of 32+ bytes!!"))
+	keys, _ := auth.NewKeySet(key)
+	a, _ := auth.New(auth.WithKeys(keys), auth.WithIssuer("https://id.example.com"), auth.WithAudience("api"),
+		auth.WithClaimsLoader(users.Claims))
+
+	first, _ := a.StartSession(ctx, auth.Claims{Subject: "user-42", Role: "user"}, auth.Client{})
+	second, err := a.Refresh(ctx, first.RefreshToken, auth.Client{})
+	fmt.Println("rotated:", err, second.SessionID == first.SessionID, second.RefreshToken != first.RefreshToken)
+
+	// The first token was spent: presenting it again is theft, and the
+	// whole session dies, the newest token included.
+	_, err = a.Refresh(ctx, first.RefreshToken, auth.Client{})
+	fmt.Println("replayed:", errors.Is(err, auth.ErrRefreshTokenReused), auth.ErrorCode(err))
+	_, err = a.Refresh(ctx, second.RefreshToken, auth.Client{})
+	fmt.Println("newest after the replay:", errors.Is(err, auth.ErrRefreshTokenRevoked))
+	// Output:
+	// rotated: <nil> true true
+	// replayed: true INVALID_REFRESH_TOKEN
+	// newest after the replay: true
+}
+
+func ExampleAuth_RevokeRefreshToken() {
+	ctx := context.Background()
+	a := exampleAuth()
+	t, _ := a.StartSession(ctx, auth.Claims{Subject: "user-42"}, auth.Client{UserAgent: "laptop"})
+	sessions, _ := a.Sessions(ctx, "user-42")
+	fmt.Println("sessions:", len(sessions), sessions[0].UserAgent)
+
+	// Logout: the session's refresh tokens die, and so does the access
+	// token the client presented.
+	_ = a.RevokeRefreshToken(ctx, t.RefreshToken)
+	_ = a.RevokeAccessToken(ctx, t.Access.Claims)
+	sessions, _ = a.Sessions(ctx, "user-42")
+	_, err := a.Verify(ctx, t.Access.Token)
+	fmt.Println("sessions:", len(sessions), errors.Is(err, auth.ErrTokenRevoked))
+	// Output:
+	// sessions: 1 laptop
+	// sessions: 0 true
+}
+
+// countingStore is a store built from the contract: it wraps another
+// authstore.RefreshStore and counts rotations, as a metrics layer would.
+type countingStore struct {
+	authstore.RefreshStore
+	rotations int
+}
+
+func (s *countingStore) Rotate(ctx context.Context, route string, old, expect authstore.TokenHash, next authstore.RefreshRecord) (bool, error) {
+	ok, err := s.RefreshStore.Rotate(ctx, route, old, expect, next)
+	if ok {
+		s.rotations++
+	}
+	return ok, err
+}
+
+func ExampleWithRefreshStore() {
+	ctx := context.Background()
+	mem, _ := memstore.New()
+	store := &countingStore{RefreshStore: mem}
+	key, _ := auth.NewHMACKey(auth.HS256, []byte("an example secret of 32+ bytes!!"))
+	keys, _ := auth.NewKeySet(key)
+	a, _ := auth.New(auth.WithKeys(keys), auth.WithIssuer("https://id.example.com"), auth.WithAudience("api"),
+		auth.WithRefreshStore(store), auth.WithRevocation(mem),
+		auth.WithClaimsLoader(func(context.Context, string) (auth.Claims, error) { return auth.Claims{}, nil }))
+
+	t, _ := a.StartSession(ctx, auth.Claims{Subject: "user-42"}, auth.Client{})
+	for range 3 {
+		t, _ = a.Refresh(ctx, t.RefreshToken, auth.Client{})
+	}
+	fmt.Println("rotations:", store.rotations)
+	// Output: rotations: 3
 }

@@ -8,32 +8,18 @@ import (
 	"net/http"
 )
 
-// MaxBodyBytes caps the JSON body the handlers read.
-const MaxBodyBytes = 64 << 10
-
-// Request failures of the HTTP helpers.
-var (
-	// ErrInvalidInput means a request body is not the expected JSON (bad
-	// syntax, unknown or mistyped fields, trailing data) or a field breaks a
-	// rule. HTTP answers 400 INVALID_INPUT.
-	ErrInvalidInput = errors.New("auth: invalid input")
-	// ErrBodyTooLarge means a request body exceeds [MaxBodyBytes]. HTTP
-	// answers 413 BODY_TOO_LARGE.
-	ErrBodyTooLarge = errors.New("auth: request body too large")
-	// ErrCrossOrigin means [Auth.CrossOriginProtection] refused a
-	// cross-origin browser request. HTTP answers 403 CROSS_ORIGIN.
-	ErrCrossOrigin = errors.New("auth: cross-origin request refused")
-)
+// maxBodyBytes caps the JSON body the handlers read.
+const maxBodyBytes = 64 << 10
 
 // DecodeJSON decodes the body of r into v strictly: one JSON value of at
-// most [MaxBodyBytes], no unknown fields, nothing after it. It returns an
+// most [maxBodyBytes], no unknown fields, nothing after it. It returns an
 // error matching [ErrInvalidInput] or [ErrBodyTooLarge].
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return decodeJSON(w, r, v, false)
 }
 
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any, emptyOK bool) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if errors.Is(err, io.EOF) && emptyOK {
@@ -82,22 +68,22 @@ func ParseTransfer(s string) (RefreshTransfer, error) {
 	return "", fmt.Errorf("%w: refreshTransfer must be \"cookie\" or \"body\"", ErrInvalidInput)
 }
 
-// WriteSession writes a response that carries the tokens of s: a JSON
-// object with fields, "accessToken" and "expiresIn" (seconds), and the
-// refresh token either in the refresh cookie or, for [TransferBody], as
-// "refreshToken" in the body (then no cookie is set). The response has
-// Cache-Control: no-store.
-func (a *Auth) WriteSession(w http.ResponseWriter, status int, s *Session, transfer RefreshTransfer, fields map[string]any) {
+// WriteTokens writes a response that carries the tokens s of a sign-in or
+// a refresh: a JSON object with fields, "accessToken" and "expiresIn"
+// (seconds), and the refresh token either in the refresh cookie or, for
+// [TransferBody], as "refreshToken" in the body (then no cookie is set).
+// The response has Cache-Control: no-store.
+func (a *Auth) WriteTokens(w http.ResponseWriter, status int, s *Tokens, transfer RefreshTransfer, fields map[string]any) {
 	body := make(map[string]any, len(fields)+3)
 	for k, v := range fields {
 		body[k] = v
 	}
 	body["accessToken"] = s.Access.Token
-	body["expiresIn"] = int64(s.Access.ExpiresIn().Seconds())
+	body["expiresIn"] = int64(s.Access.ExpiresIn.Seconds())
 	if transfer == TransferBody {
 		body["refreshToken"] = s.RefreshToken
 	} else {
-		a.SetRefreshCookie(w, s.RefreshToken, s.RefreshExpiresAt)
+		a.setRefreshCookie(w, s.RefreshToken, s.RefreshExpiresAt)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, status, body)
@@ -125,8 +111,14 @@ func (a *Auth) presentedRefresh(w http.ResponseWriter, r *http.Request) (string,
 // expiresIn} with the rotated token where the old one came from (the body,
 // or the cookie). A refused token answers 401 INVALID_REFRESH_TOKEN and
 // clears the cookie; a store failure answers 503 and leaves the cookie.
-// Mount it behind [Auth.CrossOriginProtection].
-func (a *Auth) RefreshHandler() http.Handler {
+// Mount it behind [Auth.CrossOriginProtection]; a handler mounted
+// elsewhere than under /api/auth needs the cookie's Path changed to match
+// ([WithRefreshCookie]). It returns an error matching [ErrConfig] when the
+// Auth has no [WithClaimsLoader], which every refresh needs.
+func (a *Auth) RefreshHandler() (http.Handler, error) {
+	if a.cfg.claimsLoader == nil {
+		return nil, errNoClaimsLoader
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, transfer, err := a.presentedRefresh(w, r)
 		if err != nil {
@@ -136,20 +128,22 @@ func (a *Auth) RefreshHandler() http.Handler {
 		s, err := a.Refresh(r.Context(), tok, a.ClientFrom(r))
 		if err != nil {
 			if errors.Is(err, ErrInvalidRefreshToken) {
-				a.ClearRefreshCookie(w)
+				a.clearRefreshCookie(w)
 			}
 			a.writeFailure(w, r, err)
 			return
 		}
-		a.WriteSession(w, http.StatusOK, s, transfer, nil)
-	})
+		a.WriteTokens(w, http.StatusOK, s, transfer, nil)
+	}), nil
 }
 
 // LogoutHandler returns the handler of POST /api/auth/logout. It revokes
 // the session of the refresh token (body or cookie), denies the bearer
 // access token when one is sent and valid, clears the cookie and answers 200
 // {"message": ...}. It is idempotent: a missing, unknown or revoked token
-// still answers 200. A store failure answers 503 and leaves the cookie.
+// still answers 200. A store failure answers 503 and leaves the cookie. Like
+// every handler that reads the refresh cookie, it needs the cookie's Path
+// to cover where it is mounted (default /api/auth, see [CookieConfig]).
 func (a *Auth) LogoutHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, _, err := a.presentedRefresh(w, r)
@@ -174,7 +168,7 @@ func (a *Auth) LogoutHandler() http.Handler {
 			a.writeFailure(w, r, err)
 			return
 		}
-		a.ClearRefreshCookie(w)
+		a.clearRefreshCookie(w)
 		writeJSON(w, http.StatusOK, map[string]string{"message": "logged out"})
 	})
 }
@@ -190,7 +184,7 @@ func (a *Auth) LogoutAllHandler() http.Handler {
 			a.writeFailure(w, r, err)
 			return
 		}
-		a.ClearRefreshCookie(w)
+		a.clearRefreshCookie(w)
 		writeJSON(w, http.StatusOK, map[string]string{"message": "logged out everywhere"})
 	}))
 }

@@ -26,7 +26,7 @@ func TestDecodeJSON(t *testing.T) {
 		{"trailing data", `{"a":"x"} {}`, ErrInvalidInput},
 		{"not json", `a=x`, ErrInvalidInput},
 		{"empty", ``, ErrInvalidInput},
-		{"too large", `{"a":"` + strings.Repeat("x", MaxBodyBytes) + `"}`, ErrBodyTooLarge},
+		{"too large", `{"a":"` + strings.Repeat("x", maxBodyBytes) + `"}`, ErrBodyTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,12 +66,12 @@ func TestWriteSession(t *testing.T) {
 	e := newRTEnv(t)
 	s := e.start(t, "alice")
 	w := httptest.NewRecorder()
-	e.a.WriteSession(w, 201, s, TransferCookie, map[string]any{"user": "alice"})
+	e.a.WriteTokens(w, 201, s, TransferCookie, map[string]any{"user": "alice"})
 	c := findCookie(w, "refreshToken")
 	if w.Code != 201 || c == nil || c.Value != s.RefreshToken || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteStrictMode || c.Path != "/api/auth" {
 		t.Fatalf("cookie transfer: status %d cookie %+v", w.Code, c)
 	}
-	if want := int(DefaultRefreshTTL.Seconds()); c.MaxAge != want {
+	if want := int(defaultRefreshTTL.Seconds()); c.MaxAge != want {
 		t.Errorf("Max-Age = %d; want %d", c.MaxAge, want)
 	}
 	if w.Header().Get("Cache-Control") != "no-store" {
@@ -84,7 +84,7 @@ func TestWriteSession(t *testing.T) {
 	}
 
 	w = httptest.NewRecorder()
-	e.a.WriteSession(w, 200, s, TransferBody, nil)
+	e.a.WriteTokens(w, 200, s, TransferBody, nil)
 	body = nil
 	_ = json.Unmarshal(w.Body.Bytes(), &body)
 	if findCookie(w, "refreshToken") != nil || body["refreshToken"] != s.RefreshToken {
@@ -109,7 +109,7 @@ func withCookie(tok string) func(*http.Request) {
 func TestRefreshHandlerFailures(t *testing.T) {
 	t.Parallel()
 	e := newRTEnv(t)
-	h := e.a.RefreshHandler()
+	h := mustHandler(t)(e.a.RefreshHandler())
 	tok := e.start(t, "alice").RefreshToken
 
 	w := post(h, "", withCookie("bogus"))
@@ -205,7 +205,7 @@ func TestCrossOriginProtection(t *testing.T) {
 			t.Errorf("%s: body %s; want code CROSS_ORIGIN", tt.name, w.Body)
 		}
 	}
-	if _, err := New(WithKeys(a.Keys()), WithIssuer("i"), WithAudience("a"), WithTrustedOrigins("not a url")); !errors.Is(err, ErrConfig) {
+	if _, err := New(WithKeys(a.cfg.keySet), WithIssuer("i"), WithAudience("a"), WithTrustedOrigins("not a url")); !errors.Is(err, ErrConfig) {
 		t.Errorf("New(bad trusted origin) = %v; want ErrConfig", err)
 	}
 }

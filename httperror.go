@@ -2,7 +2,6 @@ package auth
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -10,87 +9,53 @@ import (
 
 // Stable error codes of the JSON error shape {"error": "...", "code": "..."}.
 const (
-	CodeNoToken           = "NO_TOKEN"
-	CodeInvalidToken      = "INVALID_TOKEN"
-	CodeTokenExpired      = "TOKEN_EXPIRED"
-	CodeTokenRevoked      = "TOKEN_REVOKED"
-	CodeInsufficientRole  = "INSUFFICIENT_ROLE"
-	CodeInsufficientScope = "INSUFFICIENT_SCOPE"
-	CodeUnavailable       = "UNAVAILABLE"
-	CodeInvalidRefresh    = "INVALID_REFRESH_TOKEN"
-	CodeInvalidCreds      = "INVALID_CREDENTIALS"
-	CodeTooManyAttempts   = "TOO_MANY_ATTEMPTS"
-	CodeInvalidInput      = "INVALID_INPUT"
-	CodeBodyTooLarge      = "BODY_TOO_LARGE"
-	CodeCrossOrigin       = "CROSS_ORIGIN"
-	CodeInternal          = "INTERNAL"
+	codeNoToken            = "NO_TOKEN"
+	codeInvalidToken       = "INVALID_TOKEN"
+	codeTokenExpired       = "TOKEN_EXPIRED"
+	codeTokenRevoked       = "TOKEN_REVOKED"
+	codeInsufficientRole   = "INSUFFICIENT_ROLE"
+	codeInsufficientScope  = "INSUFFICIENT_SCOPE"
+	codeUnavailable        = "UNAVAILABLE"
+	codeInvalidRefresh     = "INVALID_REFRESH_TOKEN"
+	codeInvalidCredentials = "INVALID_CREDENTIALS"
+	codeTooManyAttempts    = "TOO_MANY_ATTEMPTS"
+	codeInvalidInput       = "INVALID_INPUT"
+	codeBodyTooLarge       = "BODY_TOO_LARGE"
+	codeCrossOrigin        = "CROSS_ORIGIN"
+	codeInternal           = "INTERNAL"
 )
 
-// RetryAfterSeconds is the Retry-After sent with 503 UNAVAILABLE.
-const RetryAfterSeconds = "5"
+// retryAfterSeconds is the Retry-After sent with 503 UNAVAILABLE.
+const retryAfterSeconds = "5"
 
-type problem struct {
-	status  int
-	code    string
-	msg     string
-	wwwAuth string
-}
+// ErrorCode returns the stable code for err: NO_TOKEN, INVALID_TOKEN,
+// TOKEN_EXPIRED, TOKEN_REVOKED, INVALID_REFRESH_TOKEN, INVALID_CREDENTIALS,
+// TOO_MANY_ATTEMPTS, INVALID_INPUT, BODY_TOO_LARGE, CROSS_ORIGIN,
+// INSUFFICIENT_SCOPE, INSUFFICIENT_ROLE, UNAVAILABLE, and INTERNAL for an
+// error of no class (a configuration error included).
+func ErrorCode(err error) string { return classOf(err).code }
 
-func problemFor(err error) problem {
-	switch {
-	case errors.Is(err, ErrNoToken):
-		return problem{http.StatusUnauthorized, CodeNoToken, "authentication required", `Bearer`}
-	case errors.Is(err, ErrUnavailable):
-		return problem{http.StatusServiceUnavailable, CodeUnavailable, "service temporarily unavailable, retry later", ""}
-	case errors.Is(err, ErrTokenExpired):
-		return problem{http.StatusUnauthorized, CodeTokenExpired, "access token expired", `Bearer error="invalid_token", error_description="the access token expired"`}
-	case errors.Is(err, ErrTokenRevoked):
-		return problem{http.StatusUnauthorized, CodeTokenRevoked, "access token revoked", `Bearer error="invalid_token", error_description="the access token was revoked"`}
-	case errors.Is(err, ErrInvalidToken):
-		return problem{http.StatusUnauthorized, CodeInvalidToken, "invalid access token", `Bearer error="invalid_token"`}
-	case errors.Is(err, ErrInvalidCredentials):
-		return problem{http.StatusUnauthorized, CodeInvalidCreds, "invalid email or password", ""}
-	case errors.Is(err, ErrTooManyAttempts):
-		return problem{http.StatusTooManyRequests, CodeTooManyAttempts, "too many attempts, retry later", ""}
-	case errors.Is(err, ErrInvalidInput), errors.Is(err, ErrInvalidPassword):
-		return problem{http.StatusBadRequest, CodeInvalidInput, "invalid input", ""}
-	case errors.Is(err, ErrBodyTooLarge):
-		return problem{http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "request body too large", ""}
-	case errors.Is(err, ErrCrossOrigin):
-		return problem{http.StatusForbidden, CodeCrossOrigin, "cross-origin request refused", ""}
-	case errors.Is(err, ErrInvalidRefreshToken):
-		return problem{http.StatusUnauthorized, CodeInvalidRefresh, "invalid refresh token", ""}
-	case errors.Is(err, ErrInsufficientScope):
-		return problem{http.StatusForbidden, CodeInsufficientScope, "insufficient scope", `Bearer error="insufficient_scope"`}
-	case errors.Is(err, ErrInsufficientRole), errors.Is(err, ErrForbidden):
-		return problem{http.StatusForbidden, CodeInsufficientRole, "insufficient role", `Bearer error="insufficient_scope"`}
-	}
-	return problem{http.StatusInternalServerError, CodeInternal, "internal error", ""}
-}
+// ErrorStatus returns the HTTP status for err: 400 for [ErrInvalidInput],
+// 401 for token, refresh-token and credential failures, 403 for permission
+// and cross-origin refusals, 413 for [ErrBodyTooLarge], 429 for
+// [ErrTooManyAttempts], 503 for [ErrUnavailable], and 500 otherwise.
+func ErrorStatus(err error) int { return classOf(err).status }
 
-// ErrorCode returns the stable code for err (for example "TOKEN_EXPIRED"),
-// and "INTERNAL" for an error that is not the library's.
-func ErrorCode(err error) string { return problemFor(err).code }
-
-// ErrorStatus returns the HTTP status for err: 401 for token failures, 403
-// for permission failures, 503 for [ErrUnavailable], 500 otherwise.
-func ErrorStatus(err error) int { return problemFor(err).status }
-
-// WriteError is the default [ErrorHandler]. It writes the status of
-// [ErrorStatus] and a JSON body {"error": sentence, "code": [ErrorCode]}
-// that never says more than the code and never echoes a token, with an RFC
-// 6750 WWW-Authenticate header on 401 and 403 and Retry-After on 503.
+// WriteError is the default error handler ([WithErrorHandler]). It writes
+// the status of [ErrorStatus] and a JSON body {"error": sentence, "code":
+// [ErrorCode]} that never says more than the code and never echoes a token,
+// with an RFC 6750 WWW-Authenticate header on 401 and 403, and Retry-After
+// on 429 ([RetryAfter]) and 503.
 func WriteError(w http.ResponseWriter, _ *http.Request, err error) {
-	p := problemFor(err)
+	p := classOf(err)
 	if p.wwwAuth != "" {
 		w.Header().Set("WWW-Authenticate", p.wwwAuth)
 	}
 	if p.status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", RetryAfterSeconds)
+		w.Header().Set("Retry-After", retryAfterSeconds)
 	}
-	var te *ThrottledError
-	if errors.As(err, &te) {
-		secs := int64((te.RetryAfter + time.Second - 1) / time.Second)
+	if wait := RetryAfter(err); wait > 0 {
+		secs := int64((wait + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
 	}
 	writeJSONError(w, p.status, p.code, p.msg)

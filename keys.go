@@ -11,11 +11,9 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -44,25 +42,25 @@ const (
 
 // Key size limits.
 const (
-	// MinRSABits is the smallest RSA modulus accepted.
-	MinRSABits = 2048
+	// minRSABits is the smallest RSA modulus accepted.
+	minRSABits = 2048
 	// maxRSABits bounds the cost of one verification.
 	maxRSABits = 16384
 	// maxKeyIDLen bounds a caller-given kid.
 	maxKeyIDLen = 128
 )
 
-type family int
+type keyKind int
 
 const (
-	famHMAC family = iota + 1
-	famRSA
-	famEC
-	famEd25519
+	kindHMAC keyKind = iota + 1
+	kindRSA
+	kindEC
+	kindEd25519
 )
 
 type algInfo struct {
-	fam    family
+	kind   keyKind
 	method jwt.SigningMethod
 	minLen int            // HMAC: minimum secret length in bytes
 	curve  elliptic.Curve // EC: the one curve allowed
@@ -71,50 +69,39 @@ type algInfo struct {
 func lookupAlg(alg Algorithm) (algInfo, bool) {
 	switch alg {
 	case HS256:
-		return algInfo{fam: famHMAC, method: jwt.SigningMethodHS256, minLen: 32}, true
+		return algInfo{kind: kindHMAC, method: jwt.SigningMethodHS256, minLen: 32}, true
 	case HS384:
-		return algInfo{fam: famHMAC, method: jwt.SigningMethodHS384, minLen: 48}, true
+		return algInfo{kind: kindHMAC, method: jwt.SigningMethodHS384, minLen: 48}, true
 	case HS512:
-		return algInfo{fam: famHMAC, method: jwt.SigningMethodHS512, minLen: 64}, true
+		return algInfo{kind: kindHMAC, method: jwt.SigningMethodHS512, minLen: 64}, true
 	case RS256:
-		return algInfo{fam: famRSA, method: jwt.SigningMethodRS256}, true
+		return algInfo{kind: kindRSA, method: jwt.SigningMethodRS256}, true
 	case RS384:
-		return algInfo{fam: famRSA, method: jwt.SigningMethodRS384}, true
+		return algInfo{kind: kindRSA, method: jwt.SigningMethodRS384}, true
 	case RS512:
-		return algInfo{fam: famRSA, method: jwt.SigningMethodRS512}, true
+		return algInfo{kind: kindRSA, method: jwt.SigningMethodRS512}, true
 	case PS256:
-		return algInfo{fam: famRSA, method: jwt.SigningMethodPS256}, true
+		return algInfo{kind: kindRSA, method: jwt.SigningMethodPS256}, true
 	case PS384:
-		return algInfo{fam: famRSA, method: jwt.SigningMethodPS384}, true
+		return algInfo{kind: kindRSA, method: jwt.SigningMethodPS384}, true
 	case PS512:
-		return algInfo{fam: famRSA, method: jwt.SigningMethodPS512}, true
+		return algInfo{kind: kindRSA, method: jwt.SigningMethodPS512}, true
 	case ES256:
-		return algInfo{fam: famEC, method: jwt.SigningMethodES256, curve: elliptic.P256()}, true
+		return algInfo{kind: kindEC, method: jwt.SigningMethodES256, curve: elliptic.P256()}, true
 	case ES384:
-		return algInfo{fam: famEC, method: jwt.SigningMethodES384, curve: elliptic.P384()}, true
+		return algInfo{kind: kindEC, method: jwt.SigningMethodES384, curve: elliptic.P384()}, true
 	case ES512:
-		return algInfo{fam: famEC, method: jwt.SigningMethodES512, curve: elliptic.P521()}, true
+		return algInfo{kind: kindEC, method: jwt.SigningMethodES512, curve: elliptic.P521()}, true
 	case EdDSA:
-		return algInfo{fam: famEd25519, method: jwt.SigningMethodEdDSA}, true
+		return algInfo{kind: kindEd25519, method: jwt.SigningMethodEdDSA}, true
 	}
 	return algInfo{}, false
-}
-
-// ParseAlgorithm returns the [Algorithm] named s (exact, case-sensitive
-// spelling as in RFC 7518), or an error matching [ErrConfig].
-func ParseAlgorithm(s string) (Algorithm, error) {
-	a := Algorithm(s)
-	if _, ok := lookupAlg(a); !ok {
-		return "", fmt.Errorf("%w: unknown algorithm %q", ErrConfig, s)
-	}
-	return a, nil
 }
 
 // Key is one signing or verification key bound to exactly one [Algorithm]
 // and identified by a key id (kid). A Key is immutable and safe for
 // concurrent use. Build one with [NewHMACKey], [NewPrivateKey],
-// [NewPublicKey], [ParsePrivateKeyPEM], [ParsePublicKeyPEM] or
-// [GenerateKey].
+// [NewPublicKey], [ParseKeyPEM], [ParseJWK] or [GenerateKey].
 type Key struct {
 	id     string
 	alg    Algorithm
@@ -131,17 +118,17 @@ func (k *Key) ID() string { return k.id }
 // Algorithm returns the key's one algorithm.
 func (k *Key) Algorithm() Algorithm { return k.alg }
 
-// CanSign reports whether the key holds private (or secret) material.
-func (k *Key) CanSign() bool { return k.signer != nil }
+// canSign reports whether the key holds private (or secret) material.
+func (k *Key) canSign() bool { return k.signer != nil }
 
 // Public returns the public key, or nil for an HMAC key.
 func (k *Key) Public() crypto.PublicKey { return k.public }
 
-// VerifyOnly returns a copy of k without its private material, for
+// verifyOnly returns a copy of k without its private material, for
 // publishing or for a verify-only [KeySet] entry. An HMAC key is returned
 // unchanged: its secret is what verifies.
-func (k *Key) VerifyOnly() *Key {
-	if k.info.fam == famHMAC {
+func (k *Key) verifyOnly() *Key {
+	if k.info.kind == kindHMAC {
 		return k
 	}
 	c := *k
@@ -176,30 +163,63 @@ func newKey(alg Algorithm, signer, public any, opts []KeyOption) (*Key, error) {
 		o(&cfg)
 	}
 	k := &Key{alg: alg, info: info}
-	switch info.fam {
-	case famHMAC:
-		secret, ok := signer.([]byte)
-		if !ok {
-			return nil, fmt.Errorf("%w: %s needs a secret, got %T", ErrKeyMismatch, alg, signer)
+	if info.kind == kindHMAC {
+		secret, err := hmacSecret(alg, info, signer)
+		if err != nil {
+			return nil, err
 		}
-		if len(secret) < info.minLen {
-			return nil, fmt.Errorf("%w: %s secret has %d bytes, need at least %d", ErrWeakKey, alg, len(secret), info.minLen)
+		k.signer, k.verify = secret, secret
+	} else {
+		pub, err := checkPublicKey(alg, info, public)
+		if err != nil {
+			return nil, err
 		}
-		s := append([]byte(nil), secret...)
-		k.signer, k.verify = s, s
-	case famRSA:
+		k.verify, k.public = pub, pub
+		if signer != nil {
+			k.signer = signer
+			if err := checkKeyPair(k); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := k.setID(&cfg); err != nil {
+		return nil, err
+	}
+	k.header = headerSegment(k)
+	return k, nil
+}
+
+// hmacSecret returns a copy of the HMAC secret, refusing one shorter than
+// the hash of alg.
+func hmacSecret(alg Algorithm, info algInfo, signer any) ([]byte, error) {
+	secret, ok := signer.([]byte)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s needs a secret, got %T", ErrKeyMismatch, alg, signer)
+	}
+	if len(secret) < info.minLen {
+		return nil, fmt.Errorf("%w: %s secret has %d bytes, need at least %d", ErrWeakKey, alg, len(secret), info.minLen)
+	}
+	return append([]byte(nil), secret...), nil
+}
+
+// checkPublicKey returns public if it is a usable key of alg's type: an
+// RSA key of 2048 to 16384 bits with a valid exponent, an ECDSA point on
+// alg's one curve, or an Ed25519 key.
+func checkPublicKey(alg Algorithm, info algInfo, public any) (crypto.PublicKey, error) {
+	switch info.kind {
+	case kindRSA:
 		pub, ok := public.(*rsa.PublicKey)
 		if !ok || pub == nil || pub.N == nil {
 			return nil, fmt.Errorf("%w: %s needs an RSA key, got %T", ErrKeyMismatch, alg, public)
 		}
-		if bits := pub.N.BitLen(); bits < MinRSABits || bits > maxRSABits {
-			return nil, fmt.Errorf("%w: %s key has %d bits, need %d to %d", ErrWeakKey, alg, bits, MinRSABits, maxRSABits)
+		if bits := pub.N.BitLen(); bits < minRSABits || bits > maxRSABits {
+			return nil, fmt.Errorf("%w: %s key has %d bits, need %d to %d", ErrWeakKey, alg, bits, minRSABits, maxRSABits)
 		}
 		if pub.E < 3 || pub.E%2 == 0 {
 			return nil, fmt.Errorf("%w: %s key has an invalid public exponent", ErrWeakKey, alg)
 		}
-		k.verify, k.public = pub, pub
-	case famEC:
+		return pub, nil
+	case kindEC:
 		pub, ok := public.(*ecdsa.PublicKey)
 		if !ok || pub == nil || pub.Curve == nil || pub.X == nil || pub.Y == nil {
 			return nil, fmt.Errorf("%w: %s needs an ECDSA key, got %T", ErrKeyMismatch, alg, public)
@@ -211,30 +231,29 @@ func newKey(alg Algorithm, signer, public any, opts []KeyOption) (*Key, error) {
 		if _, err := pub.ECDH(); err != nil {
 			return nil, fmt.Errorf("%w: %s public key is not a valid point", ErrKeyMismatch, alg)
 		}
-		k.verify, k.public = pub, pub
-	case famEd25519:
+		return pub, nil
+	case kindEd25519:
 		pub, ok := public.(ed25519.PublicKey)
 		if !ok || len(pub) != ed25519.PublicKeySize {
 			return nil, fmt.Errorf("%w: %s needs an Ed25519 key, got %T", ErrKeyMismatch, alg, public)
 		}
-		k.verify, k.public = pub, pub
+		return pub, nil
 	}
-	if info.fam != famHMAC && signer != nil {
-		k.signer = signer
-		if err := checkKeyPair(k); err != nil {
-			return nil, err
-		}
-	}
-	if cfg.idSet {
-		if err := checkKeyID(cfg.id); err != nil {
-			return nil, err
-		}
-		k.id = cfg.id
-	} else {
+	return nil, fmt.Errorf("%w: %s is not a public-key algorithm", ErrConfig, alg)
+}
+
+// setID sets the key id: the one given with [WithKeyID], or one derived
+// from the key.
+func (k *Key) setID(cfg *keyConfig) error {
+	if !cfg.idSet {
 		k.id = deriveKeyID(k)
+		return nil
 	}
-	k.header = headerSegment(k)
-	return k, nil
+	if err := checkKeyID(cfg.id); err != nil {
+		return err
+	}
+	k.id = cfg.id
+	return nil
 }
 
 // checkKeyPair signs a fixed message with k's private key and verifies it
@@ -243,7 +262,7 @@ func newKey(alg Algorithm, signer, public any, opts []KeyOption) (*Key, error) {
 // match X and Y) is refused when built instead of signing tokens that never
 // verify. RSA keys were already checked by [rsa.PrivateKey.Validate].
 func checkKeyPair(k *Key) error {
-	if k.info.fam == famRSA {
+	if k.info.kind == kindRSA {
 		return nil
 	}
 	const msg = "jwtkit auth: key pair check"
@@ -275,7 +294,7 @@ func checkKeyID(kid string) error {
 const hmacKeyIDLabel = "jwtkit auth: HMAC key id v1"
 
 func deriveKeyID(k *Key) string {
-	if k.info.fam == famHMAC {
+	if k.info.kind == kindHMAC {
 		m := hmac.New(sha256.New, k.verify.([]byte))
 		m.Write([]byte(hmacKeyIDLabel))
 		return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
@@ -286,7 +305,7 @@ func deriveKeyID(k *Key) string {
 // NewHMACKey returns an HMAC key (HS256, HS384 or HS512). The secret must be
 // at least as long as the hash output (32 bytes for HS256); it is copied.
 func NewHMACKey(alg Algorithm, secret []byte, opts ...KeyOption) (*Key, error) {
-	if info, ok := lookupAlg(alg); ok && info.fam != famHMAC {
+	if info, ok := lookupAlg(alg); ok && info.kind != kindHMAC {
 		return nil, fmt.Errorf("%w: %s is not an HMAC algorithm", ErrKeyMismatch, alg)
 	}
 	return newKey(alg, secret, nil, opts)
@@ -299,7 +318,7 @@ func NewPrivateKey(alg Algorithm, priv crypto.Signer, opts ...KeyOption) (*Key, 
 	if priv == nil {
 		return nil, fmt.Errorf("%w: nil private key", ErrKeyMismatch)
 	}
-	if info, ok := lookupAlg(alg); ok && info.fam == famHMAC {
+	if info, ok := lookupAlg(alg); ok && info.kind == kindHMAC {
 		return nil, fmt.Errorf("%w: %s takes a secret, not a private key", ErrKeyMismatch, alg)
 	}
 	switch p := priv.(type) {
@@ -327,7 +346,7 @@ func NewPrivateKey(alg Algorithm, priv crypto.Signer, opts ...KeyOption) (*Key, 
 // NewPublicKey returns a verify-only key for alg from a public key:
 // *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey.
 func NewPublicKey(alg Algorithm, pub crypto.PublicKey, opts ...KeyOption) (*Key, error) {
-	if info, ok := lookupAlg(alg); ok && info.fam == famHMAC {
+	if info, ok := lookupAlg(alg); ok && info.kind == kindHMAC {
 		return nil, fmt.Errorf("%w: %s takes a secret, not a public key", ErrKeyMismatch, alg)
 	}
 	return newKey(alg, nil, pub, opts)
@@ -345,20 +364,20 @@ func GenerateKey(r io.Reader, alg Algorithm, opts ...KeyOption) (*Key, error) {
 	if r == nil {
 		r = rand.Reader
 	}
-	switch info.fam {
-	case famHMAC:
+	switch info.kind {
+	case kindHMAC:
 		secret := make([]byte, info.minLen)
 		if _, err := io.ReadFull(r, secret); err != nil {
 			return nil, fmt.Errorf("auth: generate %s secret: %w", alg, err)
 		}
 		return NewHMACKey(alg, secret, opts...)
-	case famRSA:
-		priv, err := rsa.GenerateKey(r, MinRSABits)
+	case kindRSA:
+		priv, err := rsa.GenerateKey(r, minRSABits)
 		if err != nil {
 			return nil, fmt.Errorf("auth: generate %s key: %w", alg, err)
 		}
 		return NewPrivateKey(alg, priv, opts...)
-	case famEC:
+	case kindEC:
 		priv, err := ecdsa.GenerateKey(info.curve, r)
 		if err != nil {
 			return nil, fmt.Errorf("auth: generate %s key: %w", alg, err)
@@ -373,59 +392,39 @@ func GenerateKey(r io.Reader, alg Algorithm, opts ...KeyOption) (*Key, error) {
 	}
 }
 
-// ParsePrivateKeyPEM returns a signing key for alg from one PEM block:
-// PKCS#1 ("RSA PRIVATE KEY"), SEC 1 ("EC PRIVATE KEY", optionally after an
-// "EC PARAMETERS" block) or PKCS#8 ("PRIVATE KEY"). Encrypted PEM, extra
-// blocks and keys that do not fit alg are refused with an error matching
-// [ErrKeyMismatch] or [ErrWeakKey].
-func ParsePrivateKeyPEM(alg Algorithm, data []byte, opts ...KeyOption) (*Key, error) {
+// ParseKeyPEM returns the key for alg in one PEM block: a signing key from
+// a private key in PKCS#1 ("RSA PRIVATE KEY"), SEC 1 ("EC PRIVATE KEY",
+// optionally after an "EC PARAMETERS" block) or PKCS#8 ("PRIVATE KEY"), a
+// verify-only key from a public key in SPKI ("PUBLIC KEY") or PKCS#1 ("RSA
+// PUBLIC KEY"). Encrypted PEM, extra blocks and keys that do not fit alg
+// are refused with an error matching [ErrKeyMismatch] or [ErrWeakKey].
+func ParseKeyPEM(alg Algorithm, data []byte, opts ...KeyOption) (*Key, error) {
 	block, err := onePEMBlock(data)
 	if err != nil {
 		return nil, err
 	}
-	var priv any
+	var parsed any
 	switch block.Type {
 	case "RSA PRIVATE KEY":
-		priv, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+		parsed, err = x509.ParsePKCS1PrivateKey(block.Bytes)
 	case "EC PRIVATE KEY":
-		priv, err = x509.ParseECPrivateKey(block.Bytes)
+		parsed, err = x509.ParseECPrivateKey(block.Bytes)
 	case "PRIVATE KEY":
-		priv, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-	case "PUBLIC KEY", "RSA PUBLIC KEY":
-		return nil, fmt.Errorf("%w: PEM block %q holds a public key; a private key is needed to sign", ErrKeyMismatch, block.Type)
+		parsed, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	case "PUBLIC KEY":
+		parsed, err = x509.ParsePKIXPublicKey(block.Bytes)
+	case "RSA PUBLIC KEY":
+		parsed, err = x509.ParsePKCS1PublicKey(block.Bytes)
 	default:
 		return nil, fmt.Errorf("%w: unsupported PEM block %q", ErrKeyMismatch, block.Type)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: parse %s: %v", ErrKeyMismatch, block.Type, err)
 	}
-	signer, ok := priv.(crypto.Signer)
-	if !ok {
-		return nil, fmt.Errorf("%w: unsupported private key type %T", ErrKeyMismatch, priv)
+	if signer, ok := parsed.(crypto.Signer); ok {
+		return NewPrivateKey(alg, signer, opts...)
 	}
-	return NewPrivateKey(alg, signer, opts...)
-}
-
-// ParsePublicKeyPEM returns a verify-only key for alg from one PEM block:
-// SPKI ("PUBLIC KEY") or PKCS#1 ("RSA PUBLIC KEY").
-func ParsePublicKeyPEM(alg Algorithm, data []byte, opts ...KeyOption) (*Key, error) {
-	block, err := onePEMBlock(data)
-	if err != nil {
-		return nil, err
-	}
-	var pub any
-	switch block.Type {
-	case "PUBLIC KEY":
-		pub, err = x509.ParsePKIXPublicKey(block.Bytes)
-	case "RSA PUBLIC KEY":
-		pub, err = x509.ParsePKCS1PublicKey(block.Bytes)
-	default:
-		return nil, fmt.Errorf("%w: unsupported PEM block %q for a public key", ErrKeyMismatch, block.Type)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: parse %s: %v", ErrKeyMismatch, block.Type, err)
-	}
-	return NewPublicKey(alg, pub, opts...)
+	return NewPublicKey(alg, parsed, opts...)
 }
 
 func onePEMBlock(data []byte) (*pem.Block, error) {
@@ -452,76 +451,4 @@ func onePEMBlock(data []byte) (*pem.Block, error) {
 		return nil, fmt.Errorf("%w: no PEM block found", ErrKeyMismatch)
 	}
 	return found, nil
-}
-
-// jwk is the public JSON Web Key form of a [Key] (RFC 7517, 7518, 8037).
-type jwk struct {
-	Kty string `json:"kty"`
-	Kid string `json:"kid"`
-	Use string `json:"use"`
-	Alg string `json:"alg"`
-	Crv string `json:"crv,omitempty"`
-	N   string `json:"n,omitempty"`
-	E   string `json:"e,omitempty"`
-	X   string `json:"x,omitempty"`
-	Y   string `json:"y,omitempty"`
-}
-
-func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
-
-// publicJWK returns the public JWK members of k, or false for HMAC keys,
-// which are never published.
-func publicJWK(k *Key) (jwk, bool) {
-	j := jwk{Kid: k.id, Use: "sig", Alg: string(k.alg)}
-	switch pub := k.public.(type) {
-	case *rsa.PublicKey:
-		j.Kty = "RSA"
-		j.N = b64(pub.N.Bytes())
-		j.E = b64(big.NewInt(int64(pub.E)).Bytes())
-	case *ecdsa.PublicKey:
-		j.Kty = "EC"
-		j.Crv = pub.Curve.Params().Name
-		size := (pub.Curve.Params().BitSize + 7) / 8
-		j.X = b64(pub.X.FillBytes(make([]byte, size)))
-		j.Y = b64(pub.Y.FillBytes(make([]byte, size)))
-	case ed25519.PublicKey:
-		j.Kty = "OKP"
-		j.Crv = "Ed25519"
-		j.X = b64(pub)
-	default:
-		return jwk{}, false
-	}
-	return j, true
-}
-
-// Thumbprint returns the RFC 7638 JWK SHA-256 thumbprint of k's public key,
-// base64url without padding, or "" for an HMAC key.
-func Thumbprint(k *Key) string {
-	j, ok := publicJWK(k)
-	if !ok {
-		return ""
-	}
-	// RFC 7638 §3.2: only the required members, in lexicographic order,
-	// no whitespace. The member values here never need JSON escaping.
-	var s string
-	switch j.Kty {
-	case "RSA":
-		s = `{"e":"` + j.E + `","kty":"RSA","n":"` + j.N + `"}`
-	case "EC":
-		s = `{"crv":"` + j.Crv + `","kty":"EC","x":"` + j.X + `","y":"` + j.Y + `"}`
-	case "OKP":
-		s = `{"crv":"` + j.Crv + `","kty":"OKP","x":"` + j.X + `"}`
-	}
-	sum := sha256.Sum256([]byte(s))
-	return b64(sum[:])
-}
-
-// MarshalJSON returns the public JWK of k. It fails for an HMAC key, whose
-// secret is never serialised.
-func (k *Key) MarshalJSON() ([]byte, error) {
-	j, ok := publicJWK(k)
-	if !ok {
-		return nil, fmt.Errorf("auth: an HMAC key has no public form")
-	}
-	return json.Marshal(j)
 }

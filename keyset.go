@@ -44,44 +44,29 @@ type keySnapshot struct {
 }
 
 // NewKeySet returns a key set that signs with signing and also verifies
-// tokens signed by any of verifyOnly. Key ids must be distinct. The signing
-// key must hold private (or secret) material; verify-only keys are stripped
-// of theirs.
+// tokens signed by any of verifyOnly, which are stripped of private
+// material. Key ids must be distinct. The signing key must hold private (or
+// secret) material; a nil signing key makes a set that only verifies, so
+// an [Auth] built on it cannot issue tokens (it then needs at least one
+// verify-only key).
 func NewKeySet(signing *Key, verifyOnly ...*Key) (*KeySet, error) {
-	if signing == nil || !signing.CanSign() {
-		return nil, fmt.Errorf("%w: the signing key must hold a private key or secret", ErrNoSigningKey)
+	if signing != nil && !signing.canSign() {
+		return nil, fmt.Errorf("%w: the signing key must hold a private key or secret", errNoSigningKey)
+	}
+	if signing == nil && len(verifyOnly) == 0 {
+		return nil, fmt.Errorf("%w: no key", ErrConfig)
 	}
 	keys := make([]*Key, 0, 1+len(verifyOnly))
-	keys = append(keys, signing)
+	if signing != nil {
+		keys = append(keys, signing)
+	}
 	for _, k := range verifyOnly {
 		if k == nil {
 			return nil, fmt.Errorf("%w: nil verification key", ErrConfig)
 		}
-		keys = append(keys, k.VerifyOnly())
+		keys = append(keys, k.verifyOnly())
 	}
 	snap, err := newSnapshot(signing, keys)
-	if err != nil {
-		return nil, err
-	}
-	ks := &KeySet{}
-	ks.snap.Store(snap)
-	return ks, nil
-}
-
-// NewVerifyKeySet returns a key set that only verifies: it has no signing
-// key, so an [Auth] built on it cannot issue tokens.
-func NewVerifyKeySet(keys ...*Key) (*KeySet, error) {
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("%w: no verification key", ErrConfig)
-	}
-	vk := make([]*Key, 0, len(keys))
-	for _, k := range keys {
-		if k == nil {
-			return nil, fmt.Errorf("%w: nil verification key", ErrConfig)
-		}
-		vk = append(vk, k.VerifyOnly())
-	}
-	snap, err := newSnapshot(nil, vk)
 	if err != nil {
 		return nil, err
 	}
@@ -131,10 +116,9 @@ func (ks *KeySet) VerificationKey(_ context.Context, kid string) (*Key, error) {
 	return nil, ErrTokenUnknownKey
 }
 
-// JWKS returns the JWK Set document of the set's public keys: every
-// asymmetric key, current and older, with kty, kid, alg and use "sig", and
-// never a private member or an HMAC secret. The caller must not modify it.
-func (ks *KeySet) JWKS() []byte { return ks.snap.Load().jwks }
+// jwks returns the JWK Set document of the set's public keys (see
+// [KeySet.ServeHTTP]). The caller must not modify it.
+func (ks *KeySet) jwks() []byte { return ks.snap.Load().jwks }
 
 // Add adds k as a verify-only key: tokens it signs verify from now on, and
 // its public key is published in the JWK Set. Adding the next key some time
@@ -156,8 +140,8 @@ func (ks *KeySet) Add(k *Key) error {
 // caching the JWK Set has seen it. The previous signing key stays as a
 // verify-only key until [KeySet.Retire].
 func (ks *KeySet) Promote(k *Key) error {
-	if k == nil || !k.CanSign() {
-		return fmt.Errorf("%w: the signing key must hold a private key or secret", ErrNoSigningKey)
+	if k == nil || !k.canSign() {
+		return fmt.Errorf("%w: the signing key must hold a private key or secret", errNoSigningKey)
 	}
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
@@ -172,7 +156,7 @@ func (ks *KeySet) Promote(k *Key) error {
 			continue
 		}
 		if o == s.signing {
-			o = o.VerifyOnly()
+			o = o.verifyOnly()
 		}
 		keys = append(keys, o)
 	}
@@ -213,7 +197,7 @@ func sameKey(a, b *Key) bool {
 	if a.alg != b.alg {
 		return false
 	}
-	if a.info.fam == famHMAC {
+	if a.info.kind == kindHMAC {
 		return hmac.Equal(a.verify.([]byte), b.verify.([]byte))
 	}
 	return Thumbprint(a) == Thumbprint(b)
@@ -223,7 +207,7 @@ func sameKey(a, b *Key) bool {
 func (ks *KeySet) replace(signing *Key, keys []*Key) error {
 	for i, k := range keys {
 		if k != signing {
-			keys[i] = k.VerifyOnly()
+			keys[i] = k.verifyOnly()
 		}
 	}
 	snap, err := newSnapshot(signing, keys)

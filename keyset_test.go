@@ -100,7 +100,7 @@ func TestJWKS(t *testing.T) {
 	// The signing key and the verify-only ones are published alike (the
 	// private halves given here are stripped); the HMAC key never is.
 	ks := mustKeySet(t)(auth.NewKeySet(rs.key, ps.key, es.key, es384.key, es512.key, ed.key, hs.key))
-	raw := ks.JWKS()
+	raw := auth.KeySetJWKS(ks)
 	var set jwkSet
 	if err := json.Unmarshal(raw, &set); err != nil {
 		t.Fatalf("JWKS() = %s: %v", raw, err)
@@ -133,10 +133,10 @@ func TestJWKS(t *testing.T) {
 	// Only an HMAC key: an empty set, exactly.
 	for _, set := range []*auth.KeySet{
 		mustKeySet(t)(auth.NewKeySet(hs.key)),
-		mustKeySet(t)(auth.NewVerifyKeySet(hs.key)),
+		mustKeySet(t)(auth.NewKeySet(nil, hs.key)),
 		mustKeySet(t)(auth.NewKeySet(hs.key, newSigner(t, auth.HS512, "hmac-other").key)),
 	} {
-		if got := string(set.JWKS()); got != `{"keys":[]}` {
+		if got := string(auth.KeySetJWKS(set)); got != `{"keys":[]}` {
 			t.Errorf("JWKS() of an HMAC-only set = %s; want {\"keys\":[]}", got)
 		}
 	}
@@ -144,7 +144,7 @@ func TestJWKS(t *testing.T) {
 
 func TestJWKSServeHTTP(t *testing.T) {
 	t.Parallel()
-	ks := mustKeySet(t)(auth.NewKeySet(newSigner(t, auth.EdDSA, "ed-a").key, newSigner(t, auth.ES256, "p256-a").key.VerifyOnly()))
+	ks := mustKeySet(t)(auth.NewKeySet(newSigner(t, auth.EdDSA, "ed-a").key, auth.VerifyOnly(newSigner(t, auth.ES256, "p256-a").key)))
 	tests := []struct {
 		method string
 		status int
@@ -182,12 +182,12 @@ func TestJWKSServeHTTP(t *testing.T) {
 			if cc := h.Get("Cache-Control"); cc != "public, max-age=300" {
 				t.Errorf("Cache-Control = %q; want public, max-age=300", cc)
 			}
-			if cl := h.Get("Content-Length"); cl != strconv.Itoa(len(ks.JWKS())) {
-				t.Errorf("Content-Length = %q; want %d", cl, len(ks.JWKS()))
+			if cl := h.Get("Content-Length"); cl != strconv.Itoa(len(auth.KeySetJWKS(ks))) {
+				t.Errorf("Content-Length = %q; want %d", cl, len(auth.KeySetJWKS(ks)))
 			}
 			want := ""
 			if tt.body {
-				want = string(ks.JWKS())
+				want = string(auth.KeySetJWKS(ks))
 			}
 			if got := w.Body.String(); got != want {
 				t.Errorf("%s JWKS body = %q; want %q", tt.method, got, want)
@@ -220,16 +220,16 @@ func TestNewKeySetRefuses(t *testing.T) {
 		build func() (*auth.KeySet, error)
 		want  error
 	}{
-		{"nil signing key", func() (*auth.KeySet, error) { return auth.NewKeySet(nil) }, auth.ErrNoSigningKey},
-		{"verify-only signing key", func() (*auth.KeySet, error) { return auth.NewKeySet(ed.VerifyOnly()) }, auth.ErrNoSigningKey},
+		{"verify-only signing key", func() (*auth.KeySet, error) { return auth.NewKeySet(auth.VerifyOnly(ed)) }, auth.ErrNoSigningKey},
+		{"verify-only signing key", func() (*auth.KeySet, error) { return auth.NewKeySet(auth.VerifyOnly(ed)) }, auth.ErrNoSigningKey},
 		{"nil verify key", func() (*auth.KeySet, error) { return auth.NewKeySet(ed, nil) }, auth.ErrConfig},
-		{"duplicate kid", func() (*auth.KeySet, error) { return auth.NewKeySet(ed, ed.VerifyOnly()) }, auth.ErrConfig},
+		{"duplicate kid", func() (*auth.KeySet, error) { return auth.NewKeySet(ed, auth.VerifyOnly(ed)) }, auth.ErrConfig},
 		{"duplicate chosen kid", func() (*auth.KeySet, error) {
 			return auth.NewKeySet(ed, mustKey(t)(auth.NewPrivateKey(auth.ES256, rawKey(t, "p256-a"), auth.WithKeyID(ed.ID()))))
 		}, auth.ErrConfig},
-		{"no verify keys", func() (*auth.KeySet, error) { return auth.NewVerifyKeySet() }, auth.ErrConfig},
-		{"nil in verify set", func() (*auth.KeySet, error) { return auth.NewVerifyKeySet(es, nil) }, auth.ErrConfig},
-		{"duplicate in verify set", func() (*auth.KeySet, error) { return auth.NewVerifyKeySet(es, es) }, auth.ErrConfig},
+		{"no verify keys", func() (*auth.KeySet, error) { return auth.NewKeySet(nil) }, auth.ErrConfig},
+		{"nil in verify set", func() (*auth.KeySet, error) { return auth.NewKeySet(nil, es, nil) }, auth.ErrConfig},
+		{"duplicate in verify set", func() (*auth.KeySet, error) { return auth.NewKeySet(nil, es, es) }, auth.ErrConfig},
 	}
 	for _, tt := range tests {
 		ks, err := tt.build()
@@ -241,15 +241,15 @@ func TestNewKeySetRefuses(t *testing.T) {
 	// Keys given as verify-only lose their private half; a verify-only set
 	// has no signing key and its Auth cannot issue.
 	ks := mustKeySet(t)(auth.NewKeySet(ed, es))
-	if keys := ks.Keys(); len(keys) != 2 || keys[0] != ed || keys[1].CanSign() || keys[1].ID() != es.ID() {
+	if keys := ks.Keys(); len(keys) != 2 || keys[0] != ed || auth.CanSign(keys[1]) || keys[1].ID() != es.ID() {
 		t.Errorf("Keys() = %v; want the signing key, then %s without its private half", keys, es.ID())
 	}
-	vs := mustKeySet(t)(auth.NewVerifyKeySet(ed, es))
+	vs := mustKeySet(t)(auth.NewKeySet(nil, ed, es))
 	if vs.SigningKey() != nil {
 		t.Errorf("NewVerifyKeySet: SigningKey() = %v; want nil", vs.SigningKey())
 	}
 	for _, k := range vs.Keys() {
-		if k.CanSign() {
+		if auth.CanSign(k) {
 			t.Errorf("NewVerifyKeySet kept the private half of %s", k.ID())
 		}
 	}
@@ -281,7 +281,7 @@ func TestKeyRotation(t *testing.T) {
 	}
 	jwksKids := func() []string {
 		var set jwkSet
-		if err := json.Unmarshal(ks.JWKS(), &set); err != nil {
+		if err := json.Unmarshal(auth.KeySetJWKS(ks), &set); err != nil {
 			t.Fatal(err)
 		}
 		var kids []string
@@ -314,13 +314,13 @@ func TestKeyRotation(t *testing.T) {
 	if kid := decodeHeader(t, issue())["kid"]; kid != oldKey.ID() {
 		t.Errorf("after Add, new tokens carry kid %v; want the old key %s", kid, oldKey.ID())
 	}
-	if k := ks.Keys()[1]; k.CanSign() {
+	if k := ks.Keys()[1]; auth.CanSign(k) {
 		t.Errorf("Add kept the private half of %s", k.ID())
 	}
 	if err := ks.Add(newKey); !errors.Is(err, auth.ErrConfig) {
 		t.Errorf("Add(the same key again) = %v; want %v", err, auth.ErrConfig)
 	}
-	if err := ks.Add(oldKey.VerifyOnly()); !errors.Is(err, auth.ErrConfig) {
+	if err := ks.Add(auth.VerifyOnly(oldKey)); !errors.Is(err, auth.ErrConfig) {
 		t.Errorf("Add(signing key's kid) = %v; want %v", err, auth.ErrConfig)
 	}
 	if err := ks.Add(nil); !errors.Is(err, auth.ErrConfig) {
@@ -328,7 +328,7 @@ func TestKeyRotation(t *testing.T) {
 	}
 
 	// 2. Promote: new tokens use the new key; the old ones still verify.
-	if err := ks.Promote(newKey.VerifyOnly()); !errors.Is(err, auth.ErrNoSigningKey) {
+	if err := ks.Promote(auth.VerifyOnly(newKey)); !errors.Is(err, auth.ErrNoSigningKey) {
 		t.Errorf("Promote(verify-only) = %v; want %v", err, auth.ErrNoSigningKey)
 	}
 	if err := ks.Promote(nil); !errors.Is(err, auth.ErrNoSigningKey) {
@@ -346,7 +346,7 @@ func TestKeyRotation(t *testing.T) {
 	}
 	checkVerify(t, a, oldTok, nil)
 	checkVerify(t, a, newTok, nil)
-	if keys := ks.Keys(); len(keys) != 2 || keys[0] != newKey || keys[1].ID() != oldKey.ID() || keys[1].CanSign() {
+	if keys := ks.Keys(); len(keys) != 2 || keys[0] != newKey || keys[1].ID() != oldKey.ID() || auth.CanSign(keys[1]) {
 		t.Errorf("Keys() after Promote = %v; want the new key, then the old one verify-only", keys)
 	}
 
@@ -370,7 +370,7 @@ func TestKeyRotation(t *testing.T) {
 	}
 
 	// A verify-only set keeps at least one key.
-	vs := mustKeySet(t)(auth.NewVerifyKeySet(oldKey, newKey))
+	vs := mustKeySet(t)(auth.NewKeySet(nil, oldKey, newKey))
 	if err := vs.Retire(oldKey.ID()); err != nil {
 		t.Errorf("Retire(one of two) = %v; want nil", err)
 	}
@@ -445,11 +445,11 @@ func TestKeyRotationConcurrent(t *testing.T) {
 					return
 				}
 				var set jwkSet
-				if err := json.Unmarshal(ks.JWKS(), &set); err != nil || len(set.Keys) == 0 {
-					t.Errorf("JWKS() during rotation = %s, %v", ks.JWKS(), err)
+				if err := json.Unmarshal(auth.KeySetJWKS(ks), &set); err != nil || len(set.Keys) == 0 {
+					t.Errorf("JWKS() during rotation = %s, %v", auth.KeySetJWKS(ks), err)
 					return
 				}
-				if ks.SigningKey() == nil || !ks.SigningKey().CanSign() {
+				if ks.SigningKey() == nil || !auth.CanSign(ks.SigningKey()) {
 					t.Errorf("SigningKey() during rotation = %v", ks.SigningKey())
 					return
 				}

@@ -5,39 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"net"
-	"net/http"
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/jwtkit/auth/audit"
 )
-
-// Login failures.
-var (
-	// ErrInvalidCredentials means the login name is unknown or the password
-	// wrong; the two are never told apart. HTTP answers 401
-	// INVALID_CREDENTIALS.
-	ErrInvalidCredentials = errors.New("auth: invalid credentials")
-	// ErrTooManyAttempts means login throttling refused the attempt; the
-	// error is a [*ThrottledError] that carries the wait. HTTP answers 429
-	// TOO_MANY_ATTEMPTS with Retry-After.
-	ErrTooManyAttempts = errors.New("auth: too many attempts")
-)
-
-// ThrottledError is the error of a throttled login. It matches
-// [ErrTooManyAttempts].
-type ThrottledError struct {
-	// RetryAfter is how long the client must wait.
-	RetryAfter time.Duration
-}
-
-func (e *ThrottledError) Error() string {
-	return fmt.Sprintf("auth: too many attempts, retry after %v", e.RetryAfter.Round(time.Second))
-}
-
-// Is reports whether target is [ErrTooManyAttempts].
-func (e *ThrottledError) Is(target error) bool { return target == ErrTooManyAttempts }
 
 // Credentials are what [Auth.Login] needs to know of an account.
 type Credentials struct {
@@ -84,7 +57,7 @@ func addressKey(addr string) string {
 
 // Login checks a login name and password and starts a session. In order:
 //   - the attempt is throttled per account and per client address
-//     ([WithLoginThrottle]): a [*ThrottledError] before any password work;
+//     ([WithLoginThrottle]): an error matching [ErrTooManyAttempts] ([RetryAfter] tells the wait) before any password work;
 //   - an unknown login and a wrong password give the same
 //     [ErrInvalidCredentials] after the same bcrypt work, and both count as
 //     failures;
@@ -93,48 +66,76 @@ func addressKey(addr string) string {
 //
 // A store failure returns an error matching [ErrUnavailable]. Every outcome
 // is an audit event (login_succeeded, login_failed, login_throttled) that
-// never holds the password or the login name.
-func (a *Auth) Login(ctx context.Context, login, password string, client Client) (*Session, error) {
+// never holds the password or the login name. Without [WithCredentials] it
+// returns an error matching [ErrConfig].
+func (a *Auth) Login(ctx context.Context, login, password string, client Client) (*Tokens, error) {
 	if a.cfg.credentials == nil {
-		return nil, fmt.Errorf("%w: login needs a credential store (WithCredentials)", ErrConfig)
+		return nil, errNoCredentials
 	}
-	client = client.clipped()
-	now := a.cfg.now()
+	at := loginAttempt{now: a.cfg.now(), client: client.clipped(), account: accountKey(login)}
+	if at.client.Address != "" {
+		at.address = addressKey(at.client.Address)
+	}
+	if err := a.reserveAttempt(ctx, &at); err != nil {
+		return nil, err
+	}
+	creds, ok, err := a.checkPassword(ctx, login, password)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, a.loginFailed(ctx, &at, creds.UserID)
+	}
+	return a.loginSucceeded(ctx, &at, &creds, password)
+}
+
+// loginAttempt is one call of [Auth.Login]: its time, client and throttle
+// keys.
+type loginAttempt struct {
+	now              time.Time
+	client           Client
+	account, address string // throttle keys; address is empty when unknown
+}
+
+// reserveAttempt consults the throttle. The address is checked; the
+// account's attempt is reserved (checked and recorded in one step), so that
+// a burst of concurrent guesses at one account cannot all pass the check
+// before any failure is recorded. A success forgets it.
+func (a *Auth) reserveAttempt(ctx context.Context, at *loginAttempt) error {
 	th := a.cfg.loginThrottle
-	acct := accountKey(login)
-	var addr string
-	if client.Address != "" {
-		addr = addressKey(client.Address)
-	}
-	throttled := func(wait time.Duration) error {
-		a.emit(ctx, Event{Kind: EventLoginThrottled, Time: now, Client: client})
-		return &ThrottledError{RetryAfter: wait}
-	}
-	// The address is checked; the account's attempt is reserved (checked
-	// and recorded in one step), so that a burst of concurrent guesses at
-	// one account cannot all pass the check before any failure is recorded.
-	// A success forgets it.
-	if addr != "" {
-		wait, err := th.Check(ctx, addr, now)
+	if at.address != "" {
+		wait, err := th.Check(ctx, at.address, at.now)
 		if err != nil {
-			return nil, unavailable("login throttle", err)
+			return unavailable("login throttle", err)
 		}
 		if wait > 0 {
-			return nil, throttled(wait)
+			return a.loginThrottled(ctx, at, wait)
 		}
 	}
-	wait, err := th.Take(ctx, acct, now)
+	wait, err := th.Take(ctx, at.account, at.now)
 	if err != nil {
-		return nil, unavailable("login throttle", err)
+		return unavailable("login throttle", err)
 	}
 	if wait > 0 {
-		return nil, throttled(wait)
+		return a.loginThrottled(ctx, at, wait)
 	}
+	return nil
+}
 
-	creds, err := a.cfg.credentials.Credentials(ctx, login)
+func (a *Auth) loginThrottled(ctx context.Context, at *loginAttempt, wait time.Duration) error {
+	a.emit(ctx, audit.Event{Kind: audit.LoginThrottled, Time: at.now, UserAgent: at.client.UserAgent, Address: at.client.Address})
+	return &throttledError{wait: wait}
+}
+
+// checkPassword looks up the account of login and checks password against
+// its hash, spending the same bcrypt work whether the account exists or
+// not. ok is true only for an existing account and a matching password;
+// creds.UserID is set for an existing account either way.
+func (a *Auth) checkPassword(ctx context.Context, login, password string) (creds Credentials, ok bool, err error) {
+	creds, err = a.cfg.credentials.Credentials(ctx, login)
 	known := err == nil
 	if err != nil && !errors.Is(err, ErrUserNotFound) {
-		return nil, unavailable("credential store", err)
+		return Credentials{}, false, unavailable("credential store", err)
 	}
 	var hash []byte
 	if known {
@@ -143,101 +144,69 @@ func (a *Auth) Login(ctx context.Context, login, password string, client Client)
 			hash = []byte{} // an account without a password never matches (see Verify)
 		}
 	}
-	ok, rehash, err := a.cfg.passwords.Verify(ctx, hash, password)
+	match, rehash, err := a.cfg.passwords.Verify(ctx, hash, password)
 	if err != nil {
-		return nil, err
+		return Credentials{}, false, passwordError(err)
 	}
-	if !ok || !known {
-		if addr != "" {
-			if _, err := th.Fail(ctx, addr, now); err != nil {
-				return nil, unavailable("login throttle", err)
-			}
-		}
-		ev := Event{Kind: EventLoginFailed, Time: now, Client: client}
-		if known {
-			ev.UserID = creds.UserID
-		}
-		a.emit(ctx, ev)
-		return nil, ErrInvalidCredentials
+	if !known {
+		creds = Credentials{}
 	}
-	if err := th.Reset(ctx, acct); err != nil {
+	if match && known && rehash {
+		a.rehash(ctx, creds.UserID, password)
+	}
+	return creds, match && known, nil
+}
+
+// rehash stores a hash of the current policy for userID; a failure is
+// logged, never fatal to the login.
+func (a *Auth) rehash(ctx context.Context, userID, password string) {
+	h, err := a.cfg.passwords.Hash(ctx, password)
+	if err == nil {
+		err = a.cfg.credentials.SetPasswordHash(ctx, userID, h)
+	}
+	if err != nil {
+		a.logWarn(ctx, "auth: password rehash not stored", err)
+	}
+}
+
+// loginFailed records a failure against the client address (the account's
+// was reserved already) and returns [ErrInvalidCredentials].
+func (a *Auth) loginFailed(ctx context.Context, at *loginAttempt, userID string) error {
+	if at.address != "" {
+		if _, err := a.cfg.loginThrottle.Fail(ctx, at.address, at.now); err != nil {
+			return unavailable("login throttle", err)
+		}
+	}
+	a.emit(ctx, audit.Event{Kind: audit.LoginFailed, Time: at.now, UserID: userID, UserAgent: at.client.UserAgent, Address: at.client.Address})
+	return ErrInvalidCredentials
+}
+
+// loginSucceeded forgets the account's failures and starts the session.
+func (a *Auth) loginSucceeded(ctx context.Context, at *loginAttempt, creds *Credentials, password string) (*Tokens, error) {
+	if err := a.cfg.loginThrottle.Reset(ctx, at.account); err != nil {
 		return nil, unavailable("login throttle", err)
-	}
-	if rehash {
-		if h, err := a.cfg.passwords.Hash(ctx, password); err == nil {
-			if err := a.cfg.credentials.SetPasswordHash(ctx, creds.UserID, h); err != nil {
-				a.logWarn(ctx, "auth: password rehash not stored", err)
-			}
-		}
 	}
 	c := creds.Claims
 	c.Subject = creds.UserID
-	s, err := a.StartSession(ctx, c, client)
+	t, err := a.StartSession(ctx, c, at.client)
 	if err != nil {
 		return nil, err
 	}
-	a.emit(ctx, Event{Kind: EventLoginSucceeded, Time: now, UserID: creds.UserID, FamilyID: s.FamilyID, Client: client})
-	return s, nil
+	a.emit(ctx, audit.Event{Kind: audit.LoginSucceeded, Time: at.now, UserID: creds.UserID, SessionID: t.SessionID, UserAgent: at.client.UserAgent, Address: at.client.Address})
+	return t, nil
 }
 
-// HashPassword checks password with [CheckPassword] and returns its bcrypt
-// hash, within the cap on concurrent bcrypt work; for registration and
-// password changes.
+// HashPassword checks password with [password.Check] and returns its
+// hash by the configured policy ([WithPasswords]), within the cap on
+// concurrent hashing; for registration and password changes. A password
+// that breaks the rules gives an error matching [ErrInvalidInput] (and
+// [password.ErrInvalid]); a full queue one matching [ErrUnavailable].
 func (a *Auth) HashPassword(ctx context.Context, password string) ([]byte, error) {
-	return a.cfg.passwords.Hash(ctx, password)
-}
-
-// Passwords returns the password hasher ([WithPasswords]).
-func (a *Auth) Passwords() *Passwords { return a.cfg.passwords }
-
-// ClientFrom describes the client of r: its User-Agent and its address.
-// The address is the connection's peer, unless that peer is a trusted proxy
-// ([WithTrustedProxies]): then it is the nearest X-Forwarded-For entry that
-// is not itself a trusted proxy. X-Forwarded-For is never believed from
-// anyone else.
-func (a *Auth) ClientFrom(r *http.Request) Client {
-	return Client{UserAgent: r.UserAgent(), Address: a.clientAddr(r)}
-}
-
-func (a *Auth) clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	h, err := a.cfg.passwords.Hash(ctx, password)
 	if err != nil {
-		host = r.RemoteAddr
+		return nil, passwordError(err)
 	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	peer = peer.Unmap()
-	if !a.trustedProxy(peer) {
-		return peer.String()
-	}
-	// Walk X-Forwarded-For from the right (nearest hop) past trusted proxies.
-	hops := r.Header.Values("X-Forwarded-For")
-	for i := len(hops) - 1; i >= 0; i-- {
-		parts := strings.Split(hops[i], ",")
-		for j := len(parts) - 1; j >= 0; j-- {
-			ip, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
-			if err != nil {
-				return peer.String() // a malformed chain: stop at what we know
-			}
-			ip = ip.Unmap()
-			if !a.trustedProxy(ip) {
-				return ip.String()
-			}
-			peer = ip
-		}
-	}
-	return peer.String()
-}
-
-func (a *Auth) trustedProxy(ip netip.Addr) bool {
-	for _, p := range a.cfg.trustedProxies {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	return h, nil
 }
 
 func (a *Auth) logWarn(ctx context.Context, msg string, err error) {

@@ -125,8 +125,8 @@ func (a *Auth) extract(r *http.Request) (string, error) {
 	default:
 		return "", ErrTokenMalformed
 	}
-	if a.cfg.cookieName != "" {
-		if ck, err := r.Cookie(a.cfg.cookieName); err == nil && ck.Value != "" {
+	if a.cfg.accessCookie != "" {
+		if ck, err := r.Cookie(a.cfg.accessCookie); err == nil && ck.Value != "" {
 			return ck.Value, nil
 		}
 	}

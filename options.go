@@ -9,35 +9,37 @@ import (
 	"net/http"
 	"net/netip"
 	"time"
+
+	"github.com/jwtkit/auth/audit"
+	"github.com/jwtkit/auth/authstore"
+	"github.com/jwtkit/auth/memstore"
+	"github.com/jwtkit/auth/password"
 )
 
-// Limits on configuration values.
+// Defaults and bounds of the options; each option's doc states them.
 const (
-	// DefaultAccessTTL is the default access token lifetime.
-	DefaultAccessTTL = 15 * time.Minute
-	// MaxAccessTTL is the longest access token lifetime accepted.
-	MaxAccessTTL = 24 * time.Hour
-	// MaxLeeway is the largest clock-skew leeway accepted.
-	MaxLeeway = 5 * time.Minute
-	// DefaultMaxTokenSize is the default size cap on a received token.
-	DefaultMaxTokenSize = 8 << 10
-	// maxMaxTokenSize bounds WithMaxTokenSize.
-	maxMaxTokenSize = 64 << 10
-	// minMaxTokenSize bounds WithMaxTokenSize from below.
-	minMaxTokenSize = 256
+	defaultAccessTTL    = 15 * time.Minute
+	defaultMaxTokenSize = 8 << 10
+	maxMaxTokenSize     = 64 << 10
+	minMaxTokenSize     = 256
+	defaultRefreshTTL   = 7 * 24 * time.Hour
+	defaultSessionTTL   = 30 * 24 * time.Hour
+	maxReuseGrace       = 5 * time.Minute
 )
 
-// Option configures an [Auth] in [New].
-type Option func(*config)
+// defaultLoginRate is the default of [WithLoginThrottle]: 5 failed logins
+// per 15 minutes.
+var defaultLoginRate = authstore.Rate{Limit: 5, Window: 15 * time.Minute}
 
-// ErrorHandler writes the response for a request the middleware refuses. err
-// matches one of [ErrNoToken], [ErrInvalidToken] (with its precise
-// sentinels), [ErrForbidden] or [ErrUnavailable].
-type ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+// Option configures an [Auth] in [New]. An option given a value out of its
+// documented range makes New fail with an error matching [ErrConfig] that
+// names the option; no value is silently replaced by a default.
+type Option func(*config) error
 
 type config struct {
 	keys         KeySource
 	keySet       *KeySet // non-nil when keys can sign
+	keysOption   string  // the option that set keys, to refuse a second one
 	issuer       string
 	audience     string
 	accessTTL    time.Duration
@@ -45,21 +47,21 @@ type config struct {
 	maxTokenSize int
 	now          func() time.Time
 	random       io.Reader
-	revocation   RevocationChecker
-	errorHandler ErrorHandler
-	cookieName   string
+	revocation   authstore.RevocationChecker
+	errorHandler func(http.ResponseWriter, *http.Request, error)
+	accessCookie string
 	logger       *slog.Logger
 
-	refreshStore RefreshStore
+	refreshStore authstore.RefreshStore
 	refreshTTL   time.Duration
-	familyTTL    time.Duration
+	sessionTTL   time.Duration
 	reuseGrace   time.Duration
 	claimsLoader ClaimsLoader
-	events       func(context.Context, Event)
+	events       func(context.Context, audit.Event)
 
-	passwords      *Passwords
+	passwords      *password.Bcrypt
 	credentials    CredentialStore
-	loginThrottle  Throttle
+	loginThrottle  authstore.Throttle
 	trustedProxies []netip.Prefix
 	cookie         CookieConfig
 	trustedOrigins []string
@@ -67,198 +69,419 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		accessTTL:    DefaultAccessTTL,
-		maxTokenSize: DefaultMaxTokenSize,
+		accessTTL:    defaultAccessTTL,
+		maxTokenSize: defaultMaxTokenSize,
 		now:          time.Now,
 		random:       rand.Reader,
 		errorHandler: WriteError,
-		refreshTTL:   DefaultRefreshTTL,
-		familyTTL:    DefaultFamilyTTL,
-		cookie:       DefaultCookie(),
+		refreshTTL:   defaultRefreshTTL,
+		sessionTTL:   defaultSessionTTL,
+		cookie:       CookieConfig{}.withDefaults(),
 	}
 }
 
-// fillDefaults creates the default stores after the options ran, so that
-// an option-less Auth gets its own in-memory stores.
-func (c *config) fillDefaults() {
-	if c.refreshStore == nil {
-		c.refreshStore = NewMemoryStore()
+// configError returns the error of option given a value out of range.
+func configError(option, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrConfig, option, fmt.Sprintf(format, args...))
+}
+
+// apply runs opts in order and returns the first error.
+func (c *config) apply(opts []Option) error {
+	for i, opt := range opts {
+		if opt == nil {
+			return fmt.Errorf("%w: option %d is nil", ErrConfig, i)
+		}
+		if err := opt(c); err != nil {
+			return err
+		}
 	}
-	if c.revocation == nil {
-		c.revocation = NewMemoryRevocationStore(c.now)
+	return nil
+}
+
+// fillDefaults creates what the options left unset: the in-memory stores
+// of this process and the bcrypt hasher, so that an option-less Auth gets
+// its own.
+func (c *config) fillDefaults() error {
+	if c.refreshStore == nil || c.revocation == nil {
+		m, err := memstore.New(memstore.WithClock(c.now))
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		if c.refreshStore == nil {
+			c.refreshStore = m
+		}
+		if c.revocation == nil {
+			c.revocation = m
+		}
 	}
 	if c.loginThrottle == nil {
-		c.loginThrottle, _ = NewMemoryThrottle(DefaultLoginRate, 0)
+		t, err := memstore.NewThrottle(defaultLoginRate)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		c.loginThrottle = t
 	}
+	if c.passwords == nil {
+		p, err := password.NewBcrypt()
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		c.passwords = p
+	}
+	return nil
 }
 
-// fillPasswords creates the default hasher.
-func (c *config) fillPasswords() error {
-	if c.passwords != nil {
-		return nil
-	}
-	p, err := NewPasswords()
-	c.passwords = p
-	return err
-}
-
+// validate checks what no single option can: required options and the
+// bounds between options.
 func (c *config) validate() error {
 	switch {
 	case c.keys == nil:
 		return fmt.Errorf("%w: no keys: use WithKeys or WithKeySource", ErrConfig)
 	case c.issuer == "":
-		return fmt.Errorf("%w: empty issuer", ErrConfig)
+		return fmt.Errorf("%w: WithIssuer is required", ErrConfig)
 	case c.audience == "":
-		return fmt.Errorf("%w: empty audience", ErrConfig)
-	case c.accessTTL <= 0 || c.accessTTL > MaxAccessTTL:
-		return fmt.Errorf("%w: access token lifetime must be in (0, %v]", ErrConfig, MaxAccessTTL)
-	case c.leeway < 0 || c.leeway > MaxLeeway:
-		return fmt.Errorf("%w: leeway must be in [0, %v]", ErrConfig, MaxLeeway)
-	case c.maxTokenSize < minMaxTokenSize || c.maxTokenSize > maxMaxTokenSize:
-		return fmt.Errorf("%w: token size cap must be in [%d, %d]", ErrConfig, minMaxTokenSize, maxMaxTokenSize)
-	case c.now == nil || c.random == nil || c.errorHandler == nil:
-		return fmt.Errorf("%w: nil clock, random source or error handler", ErrConfig)
-	case c.familyTTL <= 0:
-		return fmt.Errorf("%w: session lifetime must be positive", ErrConfig)
-	case c.refreshTTL <= 0 || c.refreshTTL > c.familyTTL:
-		return fmt.Errorf("%w: refresh token lifetime must be in (0, session lifetime %v]", ErrConfig, c.familyTTL)
-	case c.reuseGrace < 0 || c.reuseGrace > MaxReuseGrace:
-		return fmt.Errorf("%w: reuse grace must be in [0, %v]", ErrConfig, MaxReuseGrace)
-	}
-	if err := c.cookie.validate(); err != nil {
-		return err
+		return fmt.Errorf("%w: WithAudience is required", ErrConfig)
+	case c.refreshTTL > c.sessionTTL:
+		return configError("WithRefreshTTL", "%v is longer than the session lifetime %v (WithSessionTTL)", c.refreshTTL, c.sessionTTL)
 	}
 	for _, o := range c.trustedOrigins {
 		if err := http.NewCrossOriginProtection().AddTrustedOrigin(o); err != nil {
-			return fmt.Errorf("%w: trusted origin: %v", ErrConfig, err)
+			return configError("WithTrustedOrigins", "%v", err)
 		}
 	}
+	return nil
+}
+
+// setKeys records the key source of option, refusing a second one.
+func (c *config) setKeys(option string, src KeySource, ks *KeySet) error {
+	if c.keysOption != "" {
+		return configError(option, "keys were already given by %s; give exactly one of WithKeys and WithKeySource", c.keysOption)
+	}
+	c.keys, c.keySet, c.keysOption = src, ks, option
 	return nil
 }
 
 // WithKeys sets the key set that signs and verifies tokens. Exactly one of
 // WithKeys and [WithKeySource] is required.
 func WithKeys(ks *KeySet) Option {
-	return func(c *config) {
-		if ks != nil {
-			c.keys, c.keySet = ks, ks
+	return func(c *config) error {
+		if ks == nil {
+			return configError("WithKeys", "nil key set")
 		}
+		return c.setKeys("WithKeys", ks, ks)
 	}
 }
 
-// WithKeySource sets a verify-only key source, such as a remote JWK Set: the
-// [Auth] verifies tokens but cannot issue them.
+// WithKeySource sets a verify-only key source, such as a remote JWK Set
+// (package github.com/jwtkit/auth/jwks): the [Auth] verifies tokens but
+// cannot issue them. Exactly one of [WithKeys] and WithKeySource is
+// required.
 func WithKeySource(src KeySource) Option {
-	return func(c *config) { c.keys, c.keySet = src, nil }
+	return func(c *config) error {
+		if src == nil {
+			return configError("WithKeySource", "nil key source")
+		}
+		return c.setKeys("WithKeySource", src, nil)
+	}
 }
 
 // WithIssuer sets the iss claim written on issued tokens and required on
 // verified ones. Required; there is no default.
-func WithIssuer(iss string) Option { return func(c *config) { c.issuer = iss } }
+func WithIssuer(iss string) Option {
+	return func(c *config) error {
+		if iss == "" {
+			return configError("WithIssuer", "empty issuer")
+		}
+		c.issuer = iss
+		return nil
+	}
+}
 
 // WithAudience sets the aud claim written on issued tokens and required on
 // verified ones. Required; there is no default.
-func WithAudience(aud string) Option { return func(c *config) { c.audience = aud } }
+func WithAudience(aud string) Option {
+	return func(c *config) error {
+		if aud == "" {
+			return configError("WithAudience", "empty audience")
+		}
+		c.audience = aud
+		return nil
+	}
+}
 
-// WithAccessTTL sets the access token lifetime. Default [DefaultAccessTTL]
-// (15 minutes); at most [MaxAccessTTL].
-func WithAccessTTL(d time.Duration) Option { return func(c *config) { c.accessTTL = d } }
+// WithAccessTTL sets the access token lifetime: exp is iat plus d rounded
+// up to a whole second (exp and iat are whole seconds on the wire).
+// Default 15 minutes; positive, at most [authstore.MaxAccessTTL] (24
+// hours).
+func WithAccessTTL(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 || d > authstore.MaxAccessTTL {
+			return configError("WithAccessTTL", "%v is not in (0, %v]", d, authstore.MaxAccessTTL)
+		}
+		c.accessTTL = d
+		return nil
+	}
+}
 
 // WithLeeway sets the clock-skew leeway applied to exp, nbf and iat.
-// Default 0; at most [MaxLeeway]. Instances whose clocks drift apart need a
-// second or two.
-func WithLeeway(d time.Duration) Option { return func(c *config) { c.leeway = d } }
+// Default 0; at most [authstore.MaxLeeway] (5 minutes). Instances whose
+// clocks drift apart need a second or two.
+func WithLeeway(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 || d > authstore.MaxLeeway {
+			return configError("WithLeeway", "%v is not in [0, %v]", d, authstore.MaxLeeway)
+		}
+		c.leeway = d
+		return nil
+	}
+}
 
 // WithMaxTokenSize sets the size cap in bytes above which a token is refused
-// before any decoding. Default [DefaultMaxTokenSize] (8 KiB); between 256
-// bytes and 64 KiB.
-func WithMaxTokenSize(n int) Option { return func(c *config) { c.maxTokenSize = n } }
+// before any decoding. Default 8 KiB; between 256 bytes and 64 KiB.
+func WithMaxTokenSize(n int) Option {
+	return func(c *config) error {
+		if n < minMaxTokenSize || n > maxMaxTokenSize {
+			return configError("WithMaxTokenSize", "%d is not in [%d, %d]", n, minMaxTokenSize, maxMaxTokenSize)
+		}
+		c.maxTokenSize = n
+		return nil
+	}
+}
 
 // WithClock sets the clock. Default [time.Now].
-func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return configError("WithClock", "nil clock")
+		}
+		c.now = now
+		return nil
+	}
+}
 
-// WithRandom sets the source of token ids. Default crypto/rand. Only tests
-// should change it.
-func WithRandom(r io.Reader) Option { return func(c *config) { c.random = r } }
+// WithRandom sets the source of token ids and refresh tokens. Default
+// crypto/rand. Only tests should change it.
+func WithRandom(r io.Reader) Option {
+	return func(c *config) error {
+		if r == nil {
+			return configError("WithRandom", "nil reader")
+		}
+		c.random = r
+		return nil
+	}
+}
 
 // WithRevocation sets the revocation check consulted after every successful
-// verification. When rc is also a [RevocationStore], logout and logout
-// everywhere record their revocations in it; give every instance the same
-// shared store. Default: a [MemoryRevocationStore] of this process only. A
-// service that only verifies may pass a read-only [RevocationChecker].
-func WithRevocation(rc RevocationChecker) Option { return func(c *config) { c.revocation = rc } }
+// verification. When rc is also an [authstore.RevocationStore], logout and
+// logout everywhere record their revocations in it; give every instance
+// the same shared store. Default: an in-memory store of this process only
+// (package github.com/jwtkit/auth/memstore). A service that only verifies
+// may pass a read-only [authstore.RevocationChecker].
+func WithRevocation(rc authstore.RevocationChecker) Option {
+	return func(c *config) error {
+		if rc == nil {
+			return configError("WithRevocation", "nil revocation check")
+		}
+		c.revocation = rc
+		return nil
+	}
+}
 
-// WithRefreshStore sets the store of refresh-token families. Default: a
-// [MemoryStore] of this process only.
-func WithRefreshStore(s RefreshStore) Option { return func(c *config) { c.refreshStore = s } }
+// WithRefreshStore sets the store of sessions and their refresh tokens.
+// Default: an in-memory store of this process only (package
+// github.com/jwtkit/auth/memstore).
+func WithRefreshStore(s authstore.RefreshStore) Option {
+	return func(c *config) error {
+		if s == nil {
+			return configError("WithRefreshStore", "nil store")
+		}
+		c.refreshStore = s
+		return nil
+	}
+}
 
 // WithRefreshTTL sets the lifetime of each refresh token, renewed at every
-// rotation but never past the session's end. Default [DefaultRefreshTTL]
-// (7 days); at most the session lifetime.
-func WithRefreshTTL(d time.Duration) Option { return func(c *config) { c.refreshTTL = d } }
+// rotation but never past the session's end. Default 7 days; positive and
+// at most the session lifetime ([WithSessionTTL]).
+func WithRefreshTTL(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return configError("WithRefreshTTL", "%v is not positive", d)
+		}
+		c.refreshTTL = d
+		return nil
+	}
+}
 
-// WithSessionTTL sets the absolute lifetime of a session (a refresh-token
-// family), after which the user must sign in again. Default
-// [DefaultFamilyTTL] (30 days).
-func WithSessionTTL(d time.Duration) Option { return func(c *config) { c.familyTTL = d } }
+// WithSessionTTL sets the absolute lifetime of a session, after which the
+// user must sign in again however often its refresh token was rotated.
+// Default 30 days; positive.
+func WithSessionTTL(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return configError("WithSessionTTL", "%v is not positive", d)
+		}
+		c.sessionTTL = d
+		return nil
+	}
+}
 
 // WithReuseGrace sets the window in which the immediate predecessor of the
 // newest refresh token may be presented again, while the newest is unused,
-// without counting as theft (two tabs refreshing at once). Default 0: every
-// replay revokes the family. At most [MaxReuseGrace].
-func WithReuseGrace(d time.Duration) Option { return func(c *config) { c.reuseGrace = d } }
+// without counting as theft (two tabs refreshing at once). Default 0:
+// every replay revokes the session. At most 5 minutes.
+func WithReuseGrace(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 || d > maxReuseGrace {
+			return configError("WithReuseGrace", "%v is not in [0, %v]", d, maxReuseGrace)
+		}
+		c.reuseGrace = d
+		return nil
+	}
+}
 
 // WithClaimsLoader sets the function that reloads a user's claims at each
-// refresh. Required for [Auth.Refresh].
-func WithClaimsLoader(f ClaimsLoader) Option { return func(c *config) { c.claimsLoader = f } }
+// refresh. Required for [Auth.Refresh] and [Auth.RefreshHandler].
+func WithClaimsLoader(f ClaimsLoader) Option {
+	return func(c *config) error {
+		if f == nil {
+			return configError("WithClaimsLoader", "nil loader")
+		}
+		c.claimsLoader = f
+		return nil
+	}
+}
 
-// WithEvents sets a function that receives every security [Event], in the
-// goroutine of the request that caused it. Default none.
-func WithEvents(f func(context.Context, Event)) Option { return func(c *config) { c.events = f } }
+// WithEvents sets a function that receives every security event (see
+// package github.com/jwtkit/auth/audit), in the goroutine of the request
+// that caused it. Default none.
+func WithEvents(f func(context.Context, audit.Event)) Option {
+	return func(c *config) error {
+		if f == nil {
+			return configError("WithEvents", "nil function")
+		}
+		c.events = f
+		return nil
+	}
+}
 
-// WithErrorHandler sets the handler that writes the middleware's refusals.
-// Default [WriteError], which follows the JSON error shape {error, code}.
-func WithErrorHandler(h ErrorHandler) Option { return func(c *config) { c.errorHandler = h } }
+// WithErrorHandler sets the function that writes the response for a
+// request the middleware refuses; err matches one of [ErrNoToken],
+// [ErrInvalidToken] (with its precise sentinels), [ErrForbidden] or
+// [ErrUnavailable]. Default [WriteError], which follows the JSON error
+// shape {error, code}.
+func WithErrorHandler(h func(w http.ResponseWriter, r *http.Request, err error)) Option {
+	return func(c *config) error {
+		if h == nil {
+			return configError("WithErrorHandler", "nil handler")
+		}
+		c.errorHandler = h
+		return nil
+	}
+}
 
-// WithCookie makes the middleware also read the access token from the cookie
-// name when no Authorization header is sent. Default off: only
+// WithAccessCookie makes the middleware also read the access token from the
+// cookie name when no Authorization header is sent. Default off: only
 // "Authorization: Bearer". A cookie is sent by browsers on cross-site
 // requests too, so state-changing routes authenticated this way need CSRF
-// protection such as [http.CrossOriginProtection]. The query string is never
-// a token source.
-func WithCookie(name string) Option { return func(c *config) { c.cookieName = name } }
+// protection such as [Auth.CrossOriginProtection]. The query string is
+// never a token source. The refresh token's cookie is [WithRefreshCookie].
+func WithAccessCookie(name string) Option {
+	return func(c *config) error {
+		if !validCookieName(name) {
+			return configError("WithAccessCookie", "invalid cookie name %q", name)
+		}
+		c.accessCookie = name
+		return nil
+	}
+}
 
-// WithLogger sets the logger for refused tokens (at debug level, never with
-// the token). Default: no logging.
-func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+// WithLogger sets the logger of security events (info level) and refused
+// tokens (debug level, never with the token). Default: no logging.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return configError("WithLogger", "nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}
 
 // WithPasswords sets the password hasher used by [Auth.Login] and
-// [Auth.HashPassword]. Default: [NewPasswords] with its defaults (bcrypt
-// cost 12, one fewer concurrent computation than the CPUs).
-func WithPasswords(p *Passwords) Option { return func(c *config) { c.passwords = p } }
+// [Auth.HashPassword]. Default: [password.NewBcrypt] with its defaults
+// (cost 12, one fewer concurrent computation than the CPUs).
+func WithPasswords(p *password.Bcrypt) Option {
+	return func(c *config) error {
+		if p == nil {
+			return configError("WithPasswords", "nil hasher")
+		}
+		c.passwords = p
+		return nil
+	}
+}
 
 // WithCredentials sets the account store [Auth.Login] checks passwords
 // against. Required for Login.
-func WithCredentials(s CredentialStore) Option { return func(c *config) { c.credentials = s } }
+func WithCredentials(s CredentialStore) Option {
+	return func(c *config) error {
+		if s == nil {
+			return configError("WithCredentials", "nil store")
+		}
+		c.credentials = s
+		return nil
+	}
+}
 
 // WithLoginThrottle sets the throttle of failed logins, per account and per
-// client address. Default: a [MemoryThrottle] of [DefaultLoginRate] (5 per
-// 15 minutes) for this process only; give instances a shared one.
-func WithLoginThrottle(t Throttle) Option { return func(c *config) { c.loginThrottle = t } }
+// client address. Default: an in-memory throttle of 5 failures per 15
+// minutes for this process only; give instances a shared one.
+func WithLoginThrottle(t authstore.Throttle) Option {
+	return func(c *config) error {
+		if t == nil {
+			return configError("WithLoginThrottle", "nil throttle")
+		}
+		c.loginThrottle = t
+		return nil
+	}
+}
 
 // WithTrustedProxies sets the proxies whose X-Forwarded-For is believed when
 // finding a client's address ([Auth.ClientFrom]). Default none: the address
 // is the connection's peer.
 func WithTrustedProxies(prefixes ...netip.Prefix) Option {
-	return func(c *config) { c.trustedProxies = append([]netip.Prefix(nil), prefixes...) }
+	return func(c *config) error {
+		for _, p := range prefixes {
+			if !p.IsValid() {
+				return configError("WithTrustedProxies", "invalid prefix %v", p)
+			}
+		}
+		c.trustedProxies = append([]netip.Prefix(nil), prefixes...)
+		return nil
+	}
 }
 
-// WithRefreshCookie sets the refresh-token cookie. Default [DefaultCookie].
-func WithRefreshCookie(cc CookieConfig) Option { return func(c *config) { c.cookie = cc } }
+// WithRefreshCookie sets the refresh-token cookie; its zero fields take
+// their defaults (see [CookieConfig]).
+// Handlers mounted elsewhere than under /api/auth need cc.Path changed to
+// their prefix, or browsers never send them the cookie.
+func WithRefreshCookie(cc CookieConfig) Option {
+	return func(c *config) error {
+		cc = cc.withDefaults()
+		if err := cc.validate(); err != nil {
+			return err
+		}
+		c.cookie = cc
+		return nil
+	}
+}
 
 // WithTrustedOrigins adds origins (such as "https://app.example.com") whose
 // cross-origin requests [Auth.CrossOriginProtection] lets through. Default
 // none.
 func WithTrustedOrigins(origins ...string) Option {
-	return func(c *config) { c.trustedOrigins = append(c.trustedOrigins, origins...) }
+	return func(c *config) error {
+		c.trustedOrigins = append(c.trustedOrigins, origins...)
+		return nil
+	}
 }

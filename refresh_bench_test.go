@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"testing"
 	"time"
+
+	"github.com/jwtkit/auth/authstore"
 )
 
 // BenchmarkRotate measures one refresh-token rotation on the memory store:
@@ -15,20 +17,20 @@ import (
 func BenchmarkRotate(b *testing.B) {
 	ctx := context.Background()
 	b.Run("memory-store", func(b *testing.B) {
-		s := NewMemoryStore()
+		s := newMemStore(b)
 		now := time.Now().UTC().Truncate(time.Microsecond)
-		tok := func() (string, TokenHash) {
+		tok := func() (string, authstore.TokenHash) {
 			var r [32]byte
 			_, _ = rand.Read(r[:])
-			t := RouteFor("alice") + base64.RawURLEncoding.EncodeToString(r[:])
-			return t, HashRefreshToken(t)
+			t := authstore.RouteFor("alice") + base64.RawURLEncoding.EncodeToString(r[:])
+			return t, authstore.HashToken(t)
 		}
 		_, h := tok()
-		fam := Family{ID: "fam-1", UserID: "alice", CreatedAt: now, ExpiresAt: now.Add(DefaultFamilyTTL), RefreshedAt: now}
-		if err := s.CreateFamily(ctx, fam, RefreshRecord{Hash: h, FamilyID: fam.ID, UserID: "alice", IssuedAt: now, ExpiresAt: now.Add(DefaultRefreshTTL)}); err != nil {
+		fam := authstore.Session{ID: "fam-1", UserID: "alice", CreatedAt: now, ExpiresAt: now.Add(defaultSessionTTL), RefreshedAt: now}
+		if err := s.CreateSession(ctx, fam, authstore.RefreshRecord{Hash: h, SessionID: fam.ID, UserID: "alice", IssuedAt: now, ExpiresAt: now.Add(defaultRefreshTTL)}); err != nil {
 			b.Fatal(err)
 		}
-		route := RouteFor("alice")
+		route := authstore.RouteFor("alice")
 		b.ReportAllocs()
 		for b.Loop() {
 			rec, _, found, err := s.Lookup(ctx, route, h)
@@ -36,7 +38,7 @@ func BenchmarkRotate(b *testing.B) {
 				b.Fatalf("Lookup = %v, %v, used %v", found, err, rec.Used())
 			}
 			_, next := tok()
-			ok, err := s.Rotate(ctx, route, h, TokenHash{}, RefreshRecord{Hash: next, FamilyID: fam.ID, UserID: "alice", IssuedAt: now, ExpiresAt: now.Add(DefaultRefreshTTL)})
+			ok, err := s.Rotate(ctx, route, h, authstore.TokenHash{}, authstore.RefreshRecord{Hash: next, SessionID: fam.ID, UserID: "alice", IssuedAt: now, ExpiresAt: now.Add(defaultRefreshTTL)})
 			if err != nil || !ok {
 				b.Fatalf("Rotate = %v, %v", ok, err)
 			}

@@ -6,11 +6,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jwtkit/auth/audit"
+	"github.com/jwtkit/auth/authstore"
+	"github.com/jwtkit/auth/memstore"
 )
 
 // faultyStore fails the named methods on demand.
 type faultyStore struct {
-	RefreshStore
+	authstore.RefreshStore
 	mu   sync.Mutex
 	fail map[string]bool
 }
@@ -29,32 +33,32 @@ func (f *faultyStore) down(method string) bool {
 	return f.fail[method]
 }
 
-func (f *faultyStore) CreateFamily(ctx context.Context, fam Family, rec RefreshRecord) error {
-	if f.down("CreateFamily") {
+func (f *faultyStore) CreateSession(ctx context.Context, fam authstore.Session, rec authstore.RefreshRecord) error {
+	if f.down("CreateSession") {
 		return errStoreDown
 	}
-	return f.RefreshStore.CreateFamily(ctx, fam, rec)
+	return f.RefreshStore.CreateSession(ctx, fam, rec)
 }
 
-func (f *faultyStore) Lookup(ctx context.Context, route string, h TokenHash) (RefreshRecord, Family, bool, error) {
+func (f *faultyStore) Lookup(ctx context.Context, route string, h authstore.TokenHash) (authstore.RefreshRecord, authstore.Session, bool, error) {
 	if f.down("Lookup") {
-		return RefreshRecord{}, Family{}, false, errStoreDown
+		return authstore.RefreshRecord{}, authstore.Session{}, false, errStoreDown
 	}
 	return f.RefreshStore.Lookup(ctx, route, h)
 }
 
-func (f *faultyStore) Rotate(ctx context.Context, route string, old, expect TokenHash, next RefreshRecord) (bool, error) {
+func (f *faultyStore) Rotate(ctx context.Context, route string, old, expect authstore.TokenHash, next authstore.RefreshRecord) (bool, error) {
 	if f.down("Rotate") {
 		return false, errStoreDown
 	}
 	return f.RefreshStore.Rotate(ctx, route, old, expect, next)
 }
 
-func (f *faultyStore) RevokeFamily(ctx context.Context, userID, familyID string, at time.Time) (bool, error) {
-	if f.down("RevokeFamily") {
+func (f *faultyStore) RevokeSession(ctx context.Context, userID, sessionID string, at time.Time) (bool, error) {
+	if f.down("RevokeSession") {
 		return false, errStoreDown
 	}
-	return f.RefreshStore.RevokeFamily(ctx, userID, familyID, at)
+	return f.RefreshStore.RevokeSession(ctx, userID, sessionID, at)
 }
 
 func (f *faultyStore) RevokeUser(ctx context.Context, userID string, at time.Time) (int, error) {
@@ -72,15 +76,15 @@ type rtEnv struct {
 	store   *faultyStore
 	mu      sync.Mutex
 	roles   map[string]string // userID -> role; absent: user gone
-	events  []Event
+	events  []audit.Event
 	loadErr error
 }
 
 func newRTEnv(t *testing.T, opts ...Option) *rtEnv {
 	t.Helper()
 	e := &rtEnv{
-		clock: &fakeClock{now: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)},
-		store: &faultyStore{RefreshStore: NewMemoryStore(), fail: map[string]bool{}},
+		clock: newFakeClock(),
+		store: &faultyStore{RefreshStore: newMemStore(t), fail: map[string]bool{}},
 		roles: map[string]string{"alice": "user", "bob": "admin"},
 	}
 	key, err := NewHMACKey(HS256, []byte("refresh-tests-secret-0123456789abcdef"))
@@ -104,7 +108,7 @@ func newRTEnv(t *testing.T, opts ...Option) *rtEnv {
 			}
 			return Claims{Role: role}, nil
 		}),
-		WithEvents(func(_ context.Context, ev Event) {
+		WithEvents(func(_ context.Context, ev audit.Event) {
 			e.mu.Lock()
 			e.events = append(e.events, ev)
 			e.mu.Unlock()
@@ -116,7 +120,7 @@ func newRTEnv(t *testing.T, opts ...Option) *rtEnv {
 	return e
 }
 
-func (e *rtEnv) start(t *testing.T, user string) *Session {
+func (e *rtEnv) start(t *testing.T, user string) *Tokens {
 	t.Helper()
 	e.mu.Lock()
 	role := e.roles[user]
@@ -128,7 +132,7 @@ func (e *rtEnv) start(t *testing.T, user string) *Session {
 	return s
 }
 
-func (e *rtEnv) refresh(t *testing.T, tok string) *Session {
+func (e *rtEnv) refresh(t *testing.T, tok string) *Tokens {
 	t.Helper()
 	s, err := e.a.Refresh(context.Background(), tok, Client{})
 	if err != nil {
@@ -145,7 +149,7 @@ func (e *rtEnv) wantRefreshErr(t *testing.T, tok string, want error) {
 	}
 }
 
-func (e *rtEnv) countEvents(kind EventKind) int {
+func (e *rtEnv) countEvents(kind audit.Kind) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	n := 0
@@ -161,13 +165,13 @@ func TestRefreshRotates(t *testing.T) {
 	t.Parallel()
 	e := newRTEnv(t)
 	s0 := e.start(t, "alice")
-	if len(s0.RefreshToken) != refreshTokenLen || s0.RefreshToken[:RouteLen] != RouteFor("alice") {
-		t.Fatalf("refresh token %d chars, route %q; want %d chars starting with the user's route", len(s0.RefreshToken), s0.RefreshToken[:RouteLen], refreshTokenLen)
+	if len(s0.RefreshToken) != refreshTokenLen || s0.RefreshToken[:authstore.RouteLen] != authstore.RouteFor("alice") {
+		t.Fatalf("refresh token %d chars, route %q; want %d chars starting with the user's route", len(s0.RefreshToken), s0.RefreshToken[:authstore.RouteLen], refreshTokenLen)
 	}
 	e.clock.Advance(time.Minute)
 	s1 := e.refresh(t, s0.RefreshToken)
-	if s1.FamilyID != s0.FamilyID || s1.RefreshToken == s0.RefreshToken {
-		t.Errorf("rotation: family %s -> %s, token changed %v; want same family, new token", s0.FamilyID, s1.FamilyID, s1.RefreshToken != s0.RefreshToken)
+	if s1.SessionID != s0.SessionID || s1.RefreshToken == s0.RefreshToken {
+		t.Errorf("rotation: session %s -> %s, token changed %v; want same session, new token", s0.SessionID, s1.SessionID, s1.RefreshToken != s0.RefreshToken)
 	}
 	c, err := e.a.Verify(context.Background(), s1.Access.Token)
 	if err != nil || c.Subject != "alice" || c.Role != "user" {
@@ -175,16 +179,16 @@ func TestRefreshRotates(t *testing.T) {
 	}
 	e.clock.Advance(time.Minute)
 	s2 := e.refresh(t, s1.RefreshToken)
-	if got := e.countEvents(EventRotated); got != 2 {
+	if got := e.countEvents(audit.Rotated); got != 2 {
 		t.Errorf("rotated events = %d; want 2", got)
 	}
-	if got := e.countEvents(EventFamilyCreated); got != 1 {
-		t.Errorf("family created events = %d; want 1", got)
+	if got := e.countEvents(audit.SessionStarted); got != 1 {
+		t.Errorf("session started events = %d; want 1", got)
 	}
 	_ = s2
 }
 
-func TestRefreshReuseRevokesFamily(t *testing.T) {
+func TestRefreshReuseRevokesSession(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		name  string
@@ -200,7 +204,7 @@ func TestRefreshReuseRevokesFamily(t *testing.T) {
 			}
 			e.wantRefreshErr(t, stolen, ErrRefreshTokenReused)
 			e.wantRefreshErr(t, newest, ErrRefreshTokenRevoked)
-			if got := e.countEvents(EventReuseDetected); got != 1 {
+			if got := e.countEvents(audit.ReuseDetected); got != 1 {
 				t.Errorf("reuse events = %d; want 1", got)
 			}
 			e.refresh(t, other.RefreshToken)
@@ -220,7 +224,7 @@ func TestRefreshGrace(t *testing.T) {
 			t.Fatal("grace rotation returned the unused successor again")
 		}
 		// The successor that grace replaced is dead, and presenting it is
-		// reuse: a family never has two live tokens.
+		// reuse: a session never has two live tokens.
 		e.wantRefreshErr(t, b, ErrRefreshTokenReused)
 		e.wantRefreshErr(t, c.RefreshToken, ErrRefreshTokenRevoked)
 	})
@@ -301,7 +305,7 @@ func TestRefreshReloadsClaims(t *testing.T) {
 	e.mu.Lock()
 	e.roles["alice"] = "user"
 	e.mu.Unlock()
-	e.wantRefreshErr(t, s.RefreshToken, ErrRefreshTokenRevoked) // the family stays revoked
+	e.wantRefreshErr(t, s.RefreshToken, ErrRefreshTokenRevoked) // the session stays revoked
 }
 
 func TestRefreshFailsClosed(t *testing.T) {
@@ -330,21 +334,21 @@ func TestRefreshFailsClosed(t *testing.T) {
 			e.refresh(t, next.RefreshToken)
 		})
 	}
-	t.Run("RevokeFamily during reuse", func(t *testing.T) {
+	t.Run("RevokeSession during reuse", func(t *testing.T) {
 		e := newRTEnv(t)
 		a := e.start(t, "alice").RefreshToken
 		b := e.refresh(t, a).RefreshToken
-		e.store.set("RevokeFamily", true)
+		e.store.set("RevokeSession", true)
 		if _, err := e.a.Refresh(context.Background(), a, Client{}); !errors.Is(err, ErrUnavailable) {
-			t.Fatalf("reuse with RevokeFamily failing = %v; want ErrUnavailable", err)
+			t.Fatalf("reuse with RevokeSession failing = %v; want ErrUnavailable", err)
 		}
-		e.store.set("RevokeFamily", false)
+		e.store.set("RevokeSession", false)
 		e.wantRefreshErr(t, a, ErrRefreshTokenReused)
 		e.wantRefreshErr(t, b, ErrRefreshTokenRevoked)
 	})
-	t.Run("CreateFamily", func(t *testing.T) {
+	t.Run("CreateSession", func(t *testing.T) {
 		e := newRTEnv(t)
-		e.store.set("CreateFamily", true)
+		e.store.set("CreateSession", true)
 		s, err := e.a.StartSession(context.Background(), Claims{Subject: "alice"}, Client{})
 		if !errors.Is(err, ErrUnavailable) || s != nil {
 			t.Fatalf("StartSession with the store down = %v, %v; want nil, ErrUnavailable", s, err)
@@ -369,11 +373,11 @@ func TestRefreshMalformed(t *testing.T) {
 	t.Parallel()
 	e := newRTEnv(t)
 	valid := e.start(t, "alice").RefreshToken
-	unknown := RouteFor("alice") + valid[RouteLen:len(valid)-1] + "A"
+	unknown := authstore.RouteFor("alice") + valid[authstore.RouteLen:len(valid)-1] + "A"
 	if unknown == valid {
-		unknown = RouteFor("alice") + valid[RouteLen:len(valid)-1] + "B"
+		unknown = authstore.RouteFor("alice") + valid[authstore.RouteLen:len(valid)-1] + "B"
 	}
-	wrongRoute := RouteFor("bob") + valid[RouteLen:]
+	wrongRoute := authstore.RouteFor("bob") + valid[authstore.RouteLen:]
 	for _, tok := range []string{"", "short", valid + "x", valid[:len(valid)-1] + "=", valid[:len(valid)-1] + "+", unknown, wrongRoute} {
 		e.wantRefreshErr(t, tok, ErrRefreshTokenUnknown)
 	}
@@ -420,7 +424,7 @@ func TestLogout(t *testing.T) {
 	}
 	e.refresh(t, keep.RefreshToken)
 	sessions, err := e.a.Sessions(ctx, "alice")
-	if err != nil || len(sessions) != 1 || sessions[0].ID != keep.FamilyID || sessions[0].UserAgent != "test" {
+	if err != nil || len(sessions) != 1 || sessions[0].ID != keep.SessionID || sessions[0].UserAgent != "test" {
 		t.Errorf("Sessions = %+v, %v; want only the kept session", sessions, err)
 	}
 }
@@ -454,7 +458,7 @@ func TestRevokeUserCutoff(t *testing.T) {
 	e.wantRefreshErr(t, before.RefreshToken, ErrRefreshTokenRevoked)
 	e.refresh(t, after.RefreshToken)
 	e.refresh(t, other.RefreshToken)
-	if got := e.countEvents(EventUserRevoked); got != 1 {
+	if got := e.countEvents(audit.UserRevoked); got != 1 {
 		t.Errorf("user revoked events = %d; want 1", got)
 	}
 }
@@ -500,7 +504,7 @@ func TestRefreshConcurrentExactlyOneWinner(t *testing.T) {
 
 // purgingRevocations is a revocation store with a Purge method.
 type purgingRevocations struct {
-	*MemoryRevocationStore
+	*memstore.Store
 	calls int
 }
 
@@ -511,7 +515,7 @@ func (p *purgingRevocations) Purge(context.Context, time.Time, int) (int, error)
 
 func TestPurge(t *testing.T) {
 	t.Parallel()
-	rs := &purgingRevocations{MemoryRevocationStore: NewMemoryRevocationStore(nil)}
+	rs := &purgingRevocations{Store: newMemStore(t)}
 	e := newRTEnv(t, WithRefreshTTL(time.Hour), WithSessionTTL(2*time.Hour), WithRevocation(rs))
 	for i := 0; i < 3; i++ {
 		e.start(t, "alice")
@@ -531,4 +535,17 @@ func TestPurge(t *testing.T) {
 func (e *rtEnv) refreshKeepsNothing(t *testing.T, tok string) {
 	t.Helper()
 	e.wantRefreshErr(t, tok, ErrRefreshTokenExpired)
+}
+
+func TestRevocationNeedsStore(t *testing.T) {
+	t.Parallel()
+	now := mwNow
+	a := newMWAuth(t, &now, WithRevocation(revocationFunc(func(context.Context, *Claims) (bool, error) { return false, nil })))
+	at, _ := a.Issue(context.Background(), Claims{Subject: "u"})
+	if err := a.RevokeAccessToken(context.Background(), at.Claims); !errors.Is(err, ErrConfig) {
+		t.Errorf("RevokeAccessToken with a read-only checker = %v; want ErrConfig", err)
+	}
+	if err := a.RevokeUser(context.Background(), "u"); !errors.Is(err, ErrConfig) {
+		t.Errorf("RevokeUser with a read-only checker = %v; want ErrConfig", err)
+	}
 }

@@ -13,13 +13,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jwtkit/auth/authstore"
+
 	"github.com/google/uuid"
 )
 
-// TokenType is the JWS "typ" of access tokens (RFC 9068). Verification
+// tokenType is the JWS "typ" of access tokens (RFC 9068). Verification
 // accepts it, or "application/at+jwt", case-insensitively, and nothing else,
 // so no other kind of JWT signed by the same key passes as an access token.
-const TokenType = "at+jwt"
+const tokenType = "at+jwt"
 
 // b64url decodes base64url without padding and with zero trailing bits.
 // Verify also checks the alphabet first, since the decoder skips newlines.
@@ -31,28 +33,26 @@ type AccessToken struct {
 	Token string
 	// Claims are the claims as signed: iss, aud, iat, exp and jti filled in.
 	Claims *Claims
-}
-
-// ExpiresIn returns the token's lifetime from issuance in whole seconds
-// (the "expires_in" of OAuth responses): the configured lifetime, since exp
-// is rounded up to the second.
-func (t *AccessToken) ExpiresIn() time.Duration {
-	return t.Claims.ExpiresAt.Sub(t.Claims.IssuedAt).Truncate(time.Second)
+	// ExpiresIn is the token's lifetime from issuance in whole seconds
+	// (the "expires_in" of OAuth responses): exp minus iat, the configured
+	// lifetime ([WithAccessTTL]) rounded up to the second.
+	ExpiresIn time.Duration
 }
 
 // Issue signs an access token for the claims c. The caller sets Subject (the
 // user id; required) and any of Role, Email, Scope, NotBefore and Extra.
 // Issue sets Issuer and Audience from configuration, IssuedAt to now, ID to a
-// new random UUID and ExpiresAt to now plus the access token lifetime
-// ([WithAccessTTL]), overwriting what c held. The header carries the signing
+// new random UUID and ExpiresAt so that exp is exactly iat plus the access
+// token lifetime ([WithAccessTTL], rounded up to the second) on the wire, as
+// other JWT libraries issue them, overwriting what c held. The header carries the signing
 // key's kid and typ "at+jwt".
 func (a *Auth) Issue(ctx context.Context, c Claims) (*AccessToken, error) {
 	key := a.signingKey()
 	if key == nil {
-		return nil, ErrNoSigningKey
+		return nil, errNoSigningKey
 	}
 	if c.Subject == "" {
-		return nil, fmt.Errorf("%w: subject is required", ErrInvalidClaims)
+		return nil, fmt.Errorf("%w: subject is required", errInvalidClaims)
 	}
 	id, err := uuid.NewRandomFromReader(a.cfg.random)
 	if err != nil {
@@ -62,13 +62,9 @@ func (a *Auth) Issue(ctx context.Context, c Claims) (*AccessToken, error) {
 	c.Issuer = a.cfg.issuer
 	c.Audience = []string{a.cfg.audience}
 	c.IssuedAt = now
-	// exp has whole seconds on the wire: round up, so a token never lives
-	// shorter than the configured lifetime.
-	exp := now.Add(a.cfg.accessTTL)
-	c.ExpiresAt = time.Unix(exp.Unix(), 0)
-	if c.ExpiresAt.Before(exp) {
-		c.ExpiresAt = c.ExpiresAt.Add(time.Second)
-	}
+	// iat and exp have whole seconds on the wire (iat_us keeps the
+	// microseconds of iat): exp - iat is the lifetime, to the second.
+	c.ExpiresAt = time.Unix(now.Unix(), 0).Add((a.cfg.accessTTL + time.Second - 1).Truncate(time.Second))
 	c.ID = id.String()
 	payload, err := encodeClaims(&c)
 	if err != nil {
@@ -80,7 +76,7 @@ func (a *Auth) Issue(ctx context.Context, c Claims) (*AccessToken, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &AccessToken{Token: tok, Claims: &c}, nil
+	return &AccessToken{Token: tok, Claims: &c, ExpiresIn: c.ExpiresAt.Sub(time.Unix(c.IssuedAt.Unix(), 0))}, nil
 }
 
 // header is the JOSE header of tokens the library issues, in a fixed order.
@@ -93,7 +89,7 @@ type header struct {
 // headerSegment returns the base64url JOSE header of tokens k signs:
 // {"alg":...,"kid":...,"typ":"at+jwt"}, in that order.
 func headerSegment(k *Key) string {
-	h, _ := json.Marshal(header{Alg: string(k.alg), Kid: k.id, Typ: TokenType}) // strings only: cannot fail
+	h, _ := json.Marshal(header{Alg: string(k.alg), Kid: k.id, Typ: tokenType}) // strings only: cannot fail
 	return b64url.EncodeToString(h)
 }
 
@@ -145,12 +141,38 @@ var b64urlAlphabet = func() (t [256]bool) {
 // error matching [ErrUnavailable] instead: the token was not judged.
 func (a *Auth) Verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > a.cfg.maxTokenSize {
-		return nil, ErrTokenTooLarge
+		return nil, errTokenTooLarge
 	}
 	if token == "" {
 		return nil, ErrNoToken
 	}
-	// One pass: the alphabet, and exactly two dots.
+	hSeg, pSeg, sSeg, err := splitToken(token)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := a.verifySignature(ctx, token[:len(hSeg)+1+len(pSeg)], hSeg, pSeg, sSeg)
+	if err != nil {
+		return nil, err
+	}
+	c, err := decodeClaims(payload)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.validate(c); err != nil {
+		return nil, err
+	}
+	if err := a.checkRevoked(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// splitToken returns the three segments of a compact JWS, checking in one
+// pass the base64url alphabet and that there are exactly two dots. The
+// signature may be empty (an unsecured JWS, "alg":"none"): such a token is
+// refused later for its alg, or as a bad signature, so the error names what
+// the token tried.
+func splitToken(token string) (hSeg, pSeg, sSeg string, err error) {
 	d1, d2 := -1, -1
 	for i := 0; i < len(token); i++ {
 		c := token[i]
@@ -161,22 +183,24 @@ func (a *Auth) Verify(ctx context.Context, token string) (*Claims, error) {
 			case d2 < 0:
 				d2 = i
 			default:
-				return nil, fmt.Errorf("%w: more than three segments", ErrTokenMalformed)
+				return "", "", "", fmt.Errorf("%w: more than three segments", ErrTokenMalformed)
 			}
 			continue
 		}
 		if !b64urlAlphabet[c] {
-			return nil, fmt.Errorf("%w: not base64url", ErrTokenMalformed)
+			return "", "", "", fmt.Errorf("%w: not base64url", ErrTokenMalformed)
 		}
 	}
-	// The signature may be empty (an unsecured JWS, "alg":"none"): such a
-	// token is refused below for its alg, or as a bad signature, so the
-	// error names what the token tried.
 	if d2 < 0 || d1 == 0 || d2 == d1+1 {
-		return nil, fmt.Errorf("%w: not three segments with a header and a payload", ErrTokenMalformed)
+		return "", "", "", fmt.Errorf("%w: not three segments with a header and a payload", ErrTokenMalformed)
 	}
-	hSeg, pSeg, sSeg := token[:d1], token[d1+1:d2], token[d2+1:]
+	return token[:d1], token[d1+1 : d2], token[d2+1:], nil
+}
 
+// verifySignature finds the key that the header names, checks the
+// signature over input (the header and payload segments) and returns the
+// decoded payload. The payload is decoded only once the signature verified.
+func (a *Auth) verifySignature(ctx context.Context, input, hSeg, pSeg, sSeg string) ([]byte, error) {
 	key, learnKid, err := a.headerKey(ctx, hSeg)
 	if err != nil {
 		return nil, err
@@ -188,7 +212,7 @@ func (a *Auth) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: signature is not base64url", ErrTokenMalformed)
 	}
-	if err := key.info.method.Verify(token[:d2], buf[pn:pn+sb], key.verify); err != nil {
+	if err := key.info.method.Verify(input, buf[pn:pn+sb], key.verify); err != nil {
 		return nil, ErrTokenSignature
 	}
 	if learnKid != "" {
@@ -200,37 +224,23 @@ func (a *Auth) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: payload is not base64url", ErrTokenMalformed)
 	}
-	c, err := decodeClaims(buf[:pb:pb])
-	if err != nil {
-		return nil, err
-	}
-	if err := a.validate(c); err != nil {
-		return nil, err
-	}
-	if rc := a.cfg.revocation; rc != nil {
-		revoked, err := rc.Revoked(ctx, c)
-		if err != nil {
-			return nil, unavailable("revocation check", err)
-		}
-		if revoked {
-			return nil, ErrTokenRevoked
-		}
-	}
-	return c, nil
+	return buf[:pb:pb], nil
 }
 
-// unavailable wraps the failure of a key source or revocation check in
-// [ErrUnavailable]. The cause stays reachable with [errors.Is] unless it
-// matches another failure class itself (a checker that returned
-// [ErrTokenRevoked] as its error, say): the result must match exactly one
-// class, and that class is ErrUnavailable.
-func unavailable(what string, err error) error {
-	for _, class := range [...]error{ErrNoToken, ErrInvalidToken, ErrInvalidRefreshToken, ErrForbidden, ErrConfig, ErrInvalidClaims} {
-		if errors.Is(err, class) {
-			return fmt.Errorf("%w: %s: %v", ErrUnavailable, what, err)
-		}
+// checkRevoked asks the revocation check about the verified claims c.
+func (a *Auth) checkRevoked(ctx context.Context, c *Claims) error {
+	rc := a.cfg.revocation
+	if rc == nil {
+		return nil
 	}
-	return fmt.Errorf("%w: %s: %w", ErrUnavailable, what, err)
+	revoked, err := rc.Revoked(ctx, c.Subject, c.ID, c.IssuedAt)
+	if err != nil {
+		return unavailable("revocation check", err)
+	}
+	if revoked {
+		return ErrTokenRevoked
+	}
+	return nil
 }
 
 // headerKey returns the key that verifies a token with header segment hSeg.
@@ -259,7 +269,7 @@ func (a *Auth) headerKey(ctx context.Context, hSeg string) (key *Key, learnKid s
 		return nil, "", err
 	}
 	if strings.EqualFold(h.Alg, "none") {
-		return nil, "", fmt.Errorf("%w: alg none", ErrTokenAlgorithm)
+		return nil, "", fmt.Errorf("%w: alg none", ErrTokenHeader)
 	}
 	if !validTyp(h.Typ) {
 		return nil, "", fmt.Errorf("%w: typ is not at+jwt", ErrTokenHeader)
@@ -293,7 +303,7 @@ func (a *Auth) lookupKey(ctx context.Context, kid string, alg Algorithm) (*Key, 
 		return nil, fmt.Errorf("%w: key source returned no key and no error", ErrUnavailable)
 	}
 	if alg != key.alg {
-		return nil, fmt.Errorf("%w: alg does not match the key", ErrTokenAlgorithm)
+		return nil, fmt.Errorf("%w: alg does not match the key", ErrTokenHeader)
 	}
 	return key, nil
 }
@@ -445,7 +455,7 @@ func parseHeader(raw []byte) (headerIn, error) {
 }
 
 func validTyp(t string) bool {
-	return strings.EqualFold(t, TokenType) || strings.EqualFold(t, "application/"+TokenType)
+	return strings.EqualFold(t, tokenType) || strings.EqualFold(t, "application/"+tokenType)
 }
 
 // validate checks the claims of a token whose signature verified.
@@ -461,13 +471,13 @@ func (a *Auth) validate(c *Claims) error {
 		return fmt.Errorf("%w: jti is required", ErrTokenClaims)
 	case c.Issuer != a.cfg.issuer:
 		return fmt.Errorf("%w: wrong iss", ErrTokenClaims)
-	case !c.HasAudience(a.cfg.audience):
+	case !c.hasAudience(a.cfg.audience):
 		return fmt.Errorf("%w: wrong aud", ErrTokenClaims)
 	}
-	// Revocation stores keep a cutoff for MaxAccessTTL: a longer-lived token
+	// Revocation stores keep a cutoff for authstore.MaxAccessTTL: a longer-lived token
 	// could outlive its revocation.
-	if c.ExpiresAt.Sub(c.IssuedAt) > MaxAccessTTL+time.Second {
-		return fmt.Errorf("%w: lifetime longer than %v", ErrTokenClaims, MaxAccessTTL)
+	if c.ExpiresAt.Sub(c.IssuedAt) > authstore.MaxAccessTTL+time.Second {
+		return fmt.Errorf("%w: lifetime longer than %v", ErrTokenClaims, authstore.MaxAccessTTL)
 	}
 	now := a.cfg.now()
 	leeway := a.cfg.leeway

@@ -1,20 +1,22 @@
-// Package authtest checks implementations of the interfaces of package
-// [github.com/jwtkit/auth] against their contracts.
+// Package authtest checks implementations of the store contract of package
+// [github.com/jwtkit/auth/authstore], one subtest per clause. It imports
+// nothing of the library but authstore, so a store author needs only those
+// two packages.
 //
-// [TestRefreshStore] runs every clause of the [auth.RefreshStore] contract,
-// one subtest per clause. To check a store backed by your own database, add
-// one line to a test:
+// [TestRefreshStore] runs every clause of the [authstore.RefreshStore]
+// contract. To check a store backed by your own database, add one line to
+// a test:
 //
 //	func TestStore(t *testing.T) {
-//		authtest.TestRefreshStore(t, func(t *testing.T) auth.RefreshStore { return newEmptyStore(t) })
+//		authtest.TestRefreshStore(t, func(t *testing.T) authstore.RefreshStore { return newEmptyStore(t) })
 //	}
 //
 // The function passed in is called once per subtest and must return an
 // empty store: a fresh schema, a flushed Redis database, or a new
-// [auth.MemoryStore]. It may register cleanup with [testing.T.Cleanup]. The
-// subtests run one after another, never in parallel, so the function may
-// reset one shared database each time. Select subtests with -run as usual,
-// for example go test -run 'TestStore/Rotate'.
+// [github.com/jwtkit/auth/memstore.Store]. It may register cleanup with
+// [testing.T.Cleanup]. The subtests run one after another, never in
+// parallel, so the function may reset one shared database each time. Select
+// subtests with -run as usual, for example go test -run 'TestStore/Rotate'.
 //
 // What the suite assumes of a store:
 //
@@ -24,9 +26,9 @@
 //   - Lookup returns expired records until Purge deletes them. A store
 //     whose database expires keys by itself must keep them a while past
 //     ExpiresAt: the suite reads records that expired a second earlier.
-//   - A token is found under its own routing key ([auth.RouteFor] of its
-//     user) only, even in a store that has a single partition.
-//   - A user may hold at least 10 families.
+//   - A token is found under its own routing key ([authstore.RouteFor] of
+//     its user) only, even in a store that has a single partition.
+//   - A user may hold at least 10 sessions.
 //   - The concurrency clauses start 50 calls at once. A store on
 //     database/sql proves its atomicity only if they really overlap: let
 //     the pool keep that many connections (db.SetMaxIdleConns(50)).
@@ -35,17 +37,30 @@
 //
 //   - Rotate with the zero expect requires old to be unused: a superseded
 //     token (used, with no successor) cannot be rotated.
-//   - RevokeFamily finds a family only under its own user.
-//   - RevokeUser revokes the families that are live at its time at.
-//   - Families orders by CreatedAt, newest first, whatever RefreshedAt says.
-//   - Purge counts a deleted family once, with its tokens; a count of every
+//   - A call that breaks a precondition (CreateSession with a duplicate
+//     session id or token hash, or a token of another session or user;
+//     Rotate with a next of another session or user, or with a hash the
+//     user already has) must change nothing. CreateSession must return an
+//     error; Rotate may return an error or false, but never true. The
+//     duplicates are those under the user's own routing key: the suite
+//     never expects a partitioned store to see another partition.
+//   - RevokeSession finds a session only under its own user.
+//   - RevokeUser revokes the sessions that are live at its time at.
+//   - Sessions orders by CreatedAt, newest first, whatever RefreshedAt says.
+//   - Purge counts a deleted session once, with its tokens; a count of every
 //     deleted row is accepted too. What must hold is that a call returns
 //     less than its limit only when nothing purgeable is left.
 //
-// The suite calls the store only through [auth.RefreshStore]; it needs
-// nothing else from it.
+// The suite calls the store only through [authstore.RefreshStore]; it
+// needs nothing else from it.
 //
 // [TestRevocationStore] and [TestThrottle] do the same for
-// [auth.RevocationStore] (the access-token denylist and per-user cutoff) and
-// [auth.Throttle] (login throttling).
+// [authstore.RevocationStore] (the access-token denylist and per-user
+// cutoff) and [authstore.Throttle] (login throttling). TestRevocationStore
+// checks of Purge only what every store can show through the interface:
+// that entries which still matter survive it, that it honours its limit,
+// and that once a call has returned less than its limit the next one finds
+// nothing. It accepts a Purge that deletes nothing, as a store whose
+// database expires entries by itself may do; it never asks whether an
+// entry past its bound is gone, since no verifier consults it by then.
 package authtest

@@ -14,50 +14,56 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 )
 
 // Lifetimes of the records the suite builds, and the number of goroutines
 // of the concurrency subtests.
 const (
-	tokenTTL  = 24 * time.Hour
-	familyTTL = 30 * 24 * time.Hour
-	racers    = 50
+	tokenTTL   = 24 * time.Hour
+	sessionTTL = 30 * 24 * time.Hour
+	racers     = 50
 )
 
 // zero is the zero hash: the expect of a rotation of an unused token.
-var zero auth.TokenHash
+var zero authstore.TokenHash
 
 // TestRefreshStore checks that the stores newStore returns follow the
-// [auth.RefreshStore] contract. It runs one subtest per clause, each on a
-// fresh, empty store from newStore, one after another. See the package
+// [authstore.RefreshStore] contract. It runs one subtest per clause, each
+// on a fresh, empty store from newStore, one after another. See the package
 // documentation for what it assumes of a store.
-func TestRefreshStore(t *testing.T, newStore func(t *testing.T) auth.RefreshStore) {
+func TestRefreshStore(t *testing.T, newStore func(t *testing.T) authstore.RefreshStore) {
 	for _, tt := range []struct {
 		name string
-		run  func(*testing.T, auth.RefreshStore)
+		run  func(*testing.T, authstore.RefreshStore)
 	}{
 		{"CreateLookup", testCreateLookup},
+		{"CreateDuplicateSession", testCreateDuplicateSession},
+		{"CreateDuplicateHash", testCreateDuplicateHash},
+		{"CreateForeignToken", testCreateForeignToken},
 		{"LookupMissing", testLookupMissing},
 		{"LookupWrongRoute", testLookupWrongRoute},
 		{"LookupExpired", testLookupExpired},
 		{"LookupUsed", testLookupUsed},
-		{"LookupRevokedFamily", testLookupRevokedFamily},
-		{"RevokeFamily", testRevokeFamily},
+		{"LookupRevokedSession", testLookupRevokedSession},
+		{"RevokeSession", testRevokeSession},
 		{"RevokeUser", testRevokeUser},
 		{"Isolation", testIsolation},
-		{"Families", testFamilies},
+		{"Sessions", testSessions},
 		{"Purge", testPurge},
 		{"PurgeLimit", testPurgeLimit},
 		{"Rotate", testRotate},
 		{"RotateWrongExpect", testRotateWrongExpect},
 		{"RotateUnknownToken", testRotateUnknownToken},
 		{"RotateWrongRoute", testRotateWrongRoute},
-		{"RotateRevokedFamily", testRotateRevokedFamily},
+		{"RotateRevokedSession", testRotateRevokedSession},
 		{"RotateGraceWindow", testRotateGraceWindow},
 		{"RotateSupersededToken", testRotateSupersededToken},
 		{"RotateExpectUsed", testRotateExpectUsed},
 		{"RotateExpectMissing", testRotateExpectMissing},
+		{"RotateExpectOtherSession", testRotateExpectOtherSession},
+		{"RotateForeignNext", testRotateForeignNext},
+		{"RotateDuplicateHash", testRotateDuplicateHash},
 		{"CancelledContext", testCancelledContext},
 		{"ConcurrentRotate", testConcurrentRotate},
 		{"ConcurrentGraceRotate", testConcurrentGraceRotate},
@@ -73,46 +79,143 @@ func TestRefreshStore(t *testing.T, newStore func(t *testing.T) auth.RefreshStor
 	}
 }
 
-// CreateFamily stores the family and its first token; Lookup returns both
+// CreateSession stores the session and its first token; Lookup returns both
 // with every field as stored.
-func testCreateLookup(t *testing.T, s auth.RefreshStore) {
+func testCreateLookup(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user := uuid.NewString()
-	fam := auth.Family{
+	sess := authstore.Session{
 		ID:          uuid.NewString(),
 		UserID:      user,
 		CreatedAt:   h.now.Add(-2*time.Hour + 1*time.Microsecond),
-		ExpiresAt:   h.now.Add(familyTTL + 2*time.Microsecond),
+		ExpiresAt:   h.now.Add(sessionTTL + 2*time.Microsecond),
 		RefreshedAt: h.now.Add(-time.Hour + 3*time.Microsecond),
 		UserAgent:   "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0 «ünïcödé»",
 		Address:     "2001:db8::7",
 	}
-	rec := auth.RefreshRecord{
+	rec := authstore.RefreshRecord{
 		Hash:      newHash(user),
-		FamilyID:  fam.ID,
+		SessionID: sess.ID,
 		UserID:    user,
 		IssuedAt:  h.now.Add(-time.Hour + 4*time.Microsecond),
 		ExpiresAt: h.now.Add(tokenTTL + 5*time.Microsecond),
 	}
-	h.create(fam, rec)
+	h.create(sess, rec)
 	h.wantRecord(rec)
-	h.wantFamily(rec, fam)
+	h.wantSession(rec, sess)
 
 	// Client details may be empty.
-	bare, bareRec := newFamily(user, h.now)
+	bare, bareRec := newSession(user, h.now)
 	bare.UserAgent, bare.Address = "", ""
 	h.create(bare, bareRec)
 	h.wantRecord(bareRec)
-	h.wantFamily(bareRec, bare)
+	h.wantSession(bareRec, bare)
 	h.wantRecord(rec)
-	h.wantFamily(rec, fam)
+	h.wantSession(rec, sess)
+}
+
+// CreateSession refuses a session whose id the user already has, live or
+// revoked, and stores nothing of it: the stored session keeps its fields
+// and the new token is not stored.
+func testCreateDuplicateSession(t *testing.T, s authstore.RefreshStore) {
+	h := newHarness(t, s)
+	user := uuid.NewString()
+	live, a := h.login(user, h.now.Add(-2*time.Minute))
+	revoked, b := h.login(user, h.now.Add(-time.Minute))
+	h.revokeSession(user, revoked.ID, h.now, true)
+	revoked.RevokedAt = h.now
+	for _, tt := range []struct {
+		name string
+		id   string
+	}{
+		{"a live session", live.ID},
+		{"a revoked session", revoked.ID},
+	} {
+		dup, rec := newSession(user, h.now)
+		dup.ID, rec.SessionID = tt.id, tt.id
+		dup.UserAgent, dup.Address = "authtest/duplicate", "198.51.100.7"
+		h.createRefused(tt.name+"'s id", dup, rec)
+		h.wantMissing(authstore.RouteFor(user), rec.Hash)
+	}
+	h.wantRecord(a)
+	h.wantSession(a, live)
+	h.wantRecord(b)
+	h.wantSession(b, revoked)
+	h.wantSessions(user, h.now, live)
+}
+
+// CreateSession refuses a first token whose hash the user already has in
+// another session, used or not, and stores nothing of the new session: the
+// stored token keeps its record and its session.
+func testCreateDuplicateHash(t *testing.T, s authstore.RefreshStore) {
+	h := newHarness(t, s)
+	user := uuid.NewString()
+	sess, a := h.login(user, h.now.Add(-2*time.Minute))
+	b := successor(a, h.now.Add(-time.Minute))
+	h.rotate(authstore.RouteFor(user), a.Hash, zero, b, true)
+	a.UsedAt, a.Successor = b.IssuedAt, b.Hash
+	sess.RefreshedAt = b.IssuedAt
+	for _, tt := range []struct {
+		name string
+		hash authstore.TokenHash
+	}{
+		{"the hash of a used token", a.Hash},
+		{"the hash of an unused token", b.Hash},
+	} {
+		dup, rec := newSession(user, h.now)
+		rec.Hash = tt.hash
+		h.createRefused(tt.name, dup, rec)
+	}
+	h.wantRecord(a)
+	h.wantRecord(b)
+	h.wantSession(a, sess)
+	h.wantSession(b, sess)
+	h.wantSessions(user, h.now, sess)
+}
+
+// CreateSession refuses a first token that belongs to another session or
+// another user than the session it creates, and stores nothing: neither
+// the session nor the token, nor a token in the session that the record
+// names.
+func testCreateForeignToken(t *testing.T, s authstore.RefreshStore) {
+	h := newHarness(t, s)
+	user, other := uuid.NewString(), uuid.NewString()
+	sess, a := h.login(user, h.now.Add(-time.Minute))
+	theirs, c := h.login(other, h.now.Add(-time.Minute))
+	for _, tt := range []struct {
+		name      string
+		sessionID string // of the token; "" for the new session's
+		userID    string // of the token; "" for the new session's
+	}{
+		{"a token of an unknown session", uuid.NewString(), ""},
+		{"a token of another session of the user", sess.ID, ""},
+		{"a token of another user", "", other},
+		{"a token of another user's session", theirs.ID, other},
+	} {
+		created, rec := newSession(user, h.now)
+		if tt.sessionID != "" {
+			rec.SessionID = tt.sessionID
+		}
+		if tt.userID != "" {
+			rec.UserID, rec.Hash = tt.userID, newHash(tt.userID)
+		}
+		h.createRefused(tt.name, created, rec)
+		h.wantMissing(authstore.RouteFor(user), rec.Hash)
+		h.wantMissing(authstore.RouteFor(other), rec.Hash)
+	}
+	h.wantRecord(a)
+	h.wantSession(a, sess)
+	h.wantRecord(c)
+	h.wantSession(c, theirs)
+	h.wantSessions(user, h.now, sess)
+	h.wantSessions(other, h.now, theirs)
 }
 
 // Lookup of a token that was never stored: found is false, err nil.
-func testLookupMissing(t *testing.T, s auth.RefreshStore) {
+func testLookupMissing(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user := uuid.NewString()
-	route := auth.RouteFor(user)
+	route := authstore.RouteFor(user)
 	h.wantMissing(route, newHash(user)) // empty store
 	h.login(user, h.now)
 	h.wantMissing(route, newHash(user))
@@ -121,204 +224,205 @@ func testLookupMissing(t *testing.T, s auth.RefreshStore) {
 
 // Lookup under another routing key than the one of the token's user finds
 // nothing.
-func testLookupWrongRoute(t *testing.T, s auth.RefreshStore) {
+func testLookupWrongRoute(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user, other := uuid.NewString(), uuid.NewString()
 	_, rec := h.login(user, h.now)
 	h.login(other, h.now)
-	for _, route := range []string{auth.RouteFor(other), "", strings.Repeat("A", auth.RouteLen)} {
+	for _, route := range []string{authstore.RouteFor(other), "", strings.Repeat("A", authstore.RouteLen)} {
 		h.wantMissing(route, rec.Hash)
 	}
 	h.wantRecord(rec)
 }
 
-// Expired tokens and families are returned as they are.
-func testLookupExpired(t *testing.T, s auth.RefreshStore) {
+// Expired tokens and sessions are returned as they are.
+func testLookupExpired(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user := uuid.NewString()
-	fam, rec := newFamily(user, h.now.Add(-2*time.Hour))
+	sess, rec := newSession(user, h.now.Add(-2*time.Hour))
 	rec.ExpiresAt = h.now.Add(-time.Second)
-	h.create(fam, rec)
+	h.create(sess, rec)
 	h.wantRecord(rec)
-	h.wantFamily(rec, fam)
+	h.wantSession(rec, sess)
 
-	old, oldRec := newFamily(user, h.now.Add(-2*time.Hour))
+	old, oldRec := newSession(user, h.now.Add(-2*time.Hour))
 	old.ExpiresAt = h.now.Add(-time.Second)
 	oldRec.ExpiresAt = old.ExpiresAt
 	h.create(old, oldRec)
 	h.wantRecord(oldRec)
-	h.wantFamily(oldRec, old)
+	h.wantSession(oldRec, old)
 }
 
 // A rotated token is returned with its UsedAt and Successor.
-func testLookupUsed(t *testing.T, s auth.RefreshStore) {
+func testLookupUsed(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user := uuid.NewString()
-	fam, a := h.login(user, h.now)
+	sess, a := h.login(user, h.now)
 	b := successor(a, h.now.Add(time.Minute))
-	h.rotate(auth.RouteFor(user), a.Hash, zero, b, true)
+	h.rotate(authstore.RouteFor(user), a.Hash, zero, b, true)
 	a.UsedAt, a.Successor = b.IssuedAt, b.Hash
-	fam.RefreshedAt = b.IssuedAt
+	sess.RefreshedAt = b.IssuedAt
 	h.wantRecord(a)
-	h.wantFamily(a, fam)
+	h.wantSession(a, sess)
 }
 
-// The tokens of a revoked family stay readable, with the family's RevokedAt.
-func testLookupRevokedFamily(t *testing.T, s auth.RefreshStore) {
+// The tokens of a revoked session stay readable, with the session's
+// RevokedAt.
+func testLookupRevokedSession(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user := uuid.NewString()
-	fam, a := h.login(user, h.now)
+	sess, a := h.login(user, h.now)
 	b := successor(a, h.now.Add(time.Minute))
-	h.rotate(auth.RouteFor(user), a.Hash, zero, b, true)
+	h.rotate(authstore.RouteFor(user), a.Hash, zero, b, true)
 	at := h.now.Add(2 * time.Minute)
-	h.revokeFamily(user, fam.ID, at, true)
+	h.revokeSession(user, sess.ID, at, true)
 	a.UsedAt, a.Successor = b.IssuedAt, b.Hash
-	fam.RefreshedAt, fam.RevokedAt = b.IssuedAt, at
-	for _, rec := range []auth.RefreshRecord{a, b} {
+	sess.RefreshedAt, sess.RevokedAt = b.IssuedAt, at
+	for _, rec := range []authstore.RefreshRecord{a, b} {
 		h.wantRecord(rec)
-		h.wantFamily(rec, fam)
+		h.wantSession(rec, sess)
 	}
 }
 
-// RevokeFamily revokes one family of the user, once: the first time stays.
-// It reports found == false for an unknown family, or one of another user.
-func testRevokeFamily(t *testing.T, s auth.RefreshStore) {
+// RevokeSession revokes one session of the user, once: the first time stays.
+// It reports found == false for an unknown session, or one of another user.
+func testRevokeSession(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user, other := uuid.NewString(), uuid.NewString()
-	f1, a := h.login(user, h.now.Add(-2*time.Minute))
-	f2, b := h.login(user, h.now.Add(-time.Minute))
-	g, c := h.login(other, h.now)
+	s1, a := h.login(user, h.now.Add(-2*time.Minute))
+	s2, b := h.login(user, h.now.Add(-time.Minute))
+	theirs, c := h.login(other, h.now)
 
-	h.revokeFamily(user, f1.ID, h.now, true)
-	h.revokeFamily(user, f1.ID, h.now.Add(time.Minute), true) // idempotent
-	f1.RevokedAt = h.now
-	h.wantFamily(a, f1)
+	h.revokeSession(user, s1.ID, h.now, true)
+	h.revokeSession(user, s1.ID, h.now.Add(time.Minute), true) // idempotent
+	s1.RevokedAt = h.now
+	h.wantSession(a, s1)
 	h.wantRecord(a)
 
-	h.revokeFamily(user, uuid.NewString(), h.now, false)
-	h.revokeFamily(other, f2.ID, h.now, false)
-	h.revokeFamily(uuid.NewString(), f2.ID, h.now, false)
-	h.wantFamily(b, f2)
-	h.wantFamily(c, g)
-	h.wantFamilies(user, h.now, f2)
+	h.revokeSession(user, uuid.NewString(), h.now, false)
+	h.revokeSession(other, s2.ID, h.now, false)
+	h.revokeSession(uuid.NewString(), s2.ID, h.now, false)
+	h.wantSession(b, s2)
+	h.wantSession(c, theirs)
+	h.wantSessions(user, h.now, s2)
 }
 
-// RevokeUser revokes every live family of the user at the given time and
-// counts them; revoked and expired families, and other users, are left
+// RevokeUser revokes every live session of the user at the given time and
+// counts them; revoked and expired sessions, and other users, are left
 // alone.
-func testRevokeUser(t *testing.T, s auth.RefreshStore) {
+func testRevokeUser(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user, other := uuid.NewString(), uuid.NewString()
 	at := h.now.Add(2 * time.Hour)
-	f1, a := h.login(user, h.now.Add(-4*time.Minute))
-	f2, b := h.login(user, h.now.Add(-3*time.Minute))
-	expired, c := newFamily(user, h.now.Add(-2*time.Minute))
+	s1, a := h.login(user, h.now.Add(-4*time.Minute))
+	s2, b := h.login(user, h.now.Add(-3*time.Minute))
+	expired, c := newSession(user, h.now.Add(-2*time.Minute))
 	expired.ExpiresAt = h.now.Add(time.Hour) // not live at at
 	c.ExpiresAt = expired.ExpiresAt
 	h.create(expired, c)
 	revoked, d := h.login(user, h.now.Add(-time.Minute))
-	g, e := h.login(other, h.now)
-	h.revokeFamily(user, revoked.ID, h.now, true)
+	theirs, e := h.login(other, h.now)
+	h.revokeSession(user, revoked.ID, h.now, true)
 	revoked.RevokedAt = h.now
 
 	h.revokeUser(user, at, 2)
-	f1.RevokedAt, f2.RevokedAt = at, at
-	h.wantFamily(a, f1)
-	h.wantFamily(b, f2)
-	h.wantFamily(c, expired)
-	h.wantFamily(d, revoked)
-	h.wantFamily(e, g)
-	h.wantFamilies(other, h.now, g)
+	s1.RevokedAt, s2.RevokedAt = at, at
+	h.wantSession(a, s1)
+	h.wantSession(b, s2)
+	h.wantSession(c, expired)
+	h.wantSession(d, revoked)
+	h.wantSession(e, theirs)
+	h.wantSessions(other, h.now, theirs)
 
 	h.revokeUser(user, at.Add(time.Minute), 0)
-	h.wantFamily(a, f1)
+	h.wantSession(a, s1)
 	h.revokeUser(uuid.NewString(), at, 0)
 }
 
-// Operations on one user or family never touch another.
-func testIsolation(t *testing.T, s auth.RefreshStore) {
+// Operations on one user or session never touch another.
+func testIsolation(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user, other := uuid.NewString(), uuid.NewString()
-	route := auth.RouteFor(user)
-	f1, a := h.login(user, h.now.Add(-time.Minute))
-	f2, b := h.login(user, h.now)
-	g, c := h.login(other, h.now)
+	route := authstore.RouteFor(user)
+	s1, a := h.login(user, h.now.Add(-time.Minute))
+	s2, b := h.login(user, h.now)
+	theirs, c := h.login(other, h.now)
 
 	// A token is found under its own user's route only.
-	h.wantMissing(auth.RouteFor(other), a.Hash)
+	h.wantMissing(authstore.RouteFor(other), a.Hash)
 	h.wantMissing(route, c.Hash)
 
-	// Rotating in f1 leaves f2 and g alone.
+	// Rotating in s1 leaves s2 and theirs alone.
 	a2 := successor(a, h.now.Add(time.Minute))
 	h.rotate(route, a.Hash, zero, a2, true)
-	f1.RefreshedAt = a2.IssuedAt
-	h.wantFamily(a2, f1)
+	s1.RefreshedAt = a2.IssuedAt
+	h.wantSession(a2, s1)
 	h.wantRecord(b)
-	h.wantFamily(b, f2)
+	h.wantSession(b, s2)
 	h.wantRecord(c)
-	h.wantFamily(c, g)
+	h.wantSession(c, theirs)
 
-	// A token of another family is no expect: b is not a's successor.
+	// A token of another session is no expect: b is not a's successor.
 	b2 := successor(b, h.now.Add(2*time.Minute))
 	h.rotate(route, b.Hash, a2.Hash, b2, false)
 	h.wantMissing(route, b2.Hash)
 
-	// Revoking f1 leaves f2 and g alone; another user cannot revoke g.
-	h.revokeFamily(user, f1.ID, h.now, true)
-	h.revokeFamily(user, g.ID, h.now, false)
-	h.wantFamily(b, f2)
-	h.wantFamily(c, g)
-	h.wantFamilies(user, h.now, f2)
-	h.wantFamilies(other, h.now, g)
+	// Revoking s1 leaves s2 and theirs alone; user cannot revoke theirs.
+	h.revokeSession(user, s1.ID, h.now, true)
+	h.revokeSession(user, theirs.ID, h.now, false)
+	h.wantSession(b, s2)
+	h.wantSession(c, theirs)
+	h.wantSessions(user, h.now, s2)
+	h.wantSessions(other, h.now, theirs)
 
 	// Revoking the other user leaves this one alone.
 	h.revokeUser(other, h.now, 1)
-	h.wantFamily(b, f2)
-	h.wantFamilies(user, h.now, f2)
+	h.wantSession(b, s2)
+	h.wantSessions(user, h.now, s2)
 }
 
-// Families lists the live families of the user, newest (by CreatedAt)
+// Sessions lists the live sessions of the user, newest (by CreatedAt)
 // first, with every field.
-func testFamilies(t *testing.T, s auth.RefreshStore) {
+func testSessions(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user, other := uuid.NewString(), uuid.NewString()
-	ended, _ := newFamily(user, h.now.Add(-5*time.Minute))
+	ended, _ := newSession(user, h.now.Add(-5*time.Minute))
 	ended.ExpiresAt = h.now // ExpiresAt must be after now
-	f1, a := newFamily(user, h.now.Add(-4*time.Minute))
-	f2, _ := newFamily(user, h.now.Add(-3*time.Minute))
-	f3, _ := newFamily(user, h.now.Add(-2*time.Minute))
-	f3.ExpiresAt = h.now.Add(time.Microsecond) // live until just after now
-	revoked, _ := newFamily(user, h.now.Add(-time.Minute))
-	g, _ := newFamily(other, h.now)
-	for _, f := range []auth.Family{ended, f1, f2, f3, revoked, g} {
-		rec := auth.RefreshRecord{Hash: newHash(f.UserID), FamilyID: f.ID, UserID: f.UserID, IssuedAt: f.CreatedAt, ExpiresAt: f.ExpiresAt}
-		if f.ID == f1.ID {
+	s1, a := newSession(user, h.now.Add(-4*time.Minute))
+	s2, _ := newSession(user, h.now.Add(-3*time.Minute))
+	s3, _ := newSession(user, h.now.Add(-2*time.Minute))
+	s3.ExpiresAt = h.now.Add(time.Microsecond) // live until just after now
+	revoked, _ := newSession(user, h.now.Add(-time.Minute))
+	theirs, _ := newSession(other, h.now)
+	for _, sess := range []authstore.Session{ended, s1, s2, s3, revoked, theirs} {
+		rec := authstore.RefreshRecord{Hash: newHash(sess.UserID), SessionID: sess.ID, UserID: sess.UserID, IssuedAt: sess.CreatedAt, ExpiresAt: sess.ExpiresAt}
+		if sess.ID == s1.ID {
 			rec = a
 		}
-		h.create(f, rec)
+		h.create(sess, rec)
 	}
-	// The oldest family was refreshed last: the order is still by sign-in.
+	// The oldest session was refreshed last: the order is still by sign-in.
 	a2 := successor(a, h.now.Add(-time.Second))
-	h.rotate(auth.RouteFor(user), a.Hash, zero, a2, true)
-	f1.RefreshedAt = a2.IssuedAt
-	h.revokeFamily(user, revoked.ID, h.now.Add(-time.Second), true)
+	h.rotate(authstore.RouteFor(user), a.Hash, zero, a2, true)
+	s1.RefreshedAt = a2.IssuedAt
+	h.revokeSession(user, revoked.ID, h.now.Add(-time.Second), true)
 
-	h.wantFamilies(user, h.now, f3, f2, f1)
-	h.wantFamilies(other, h.now, g)
-	h.wantFamilies(uuid.NewString(), h.now)
-	h.wantFamilies(user, f3.ExpiresAt, f2, f1)
+	h.wantSessions(user, h.now, s3, s2, s1)
+	h.wantSessions(other, h.now, theirs)
+	h.wantSessions(uuid.NewString(), h.now)
+	h.wantSessions(user, s3.ExpiresAt, s2, s1)
 }
 
-// Purge deletes expired families with their tokens, revoked families and
+// Purge deletes expired sessions with their tokens, revoked sessions and
 // expired tokens, and nothing that is live.
-func testPurge(t *testing.T, s auth.RefreshStore) {
+func testPurge(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user, other := uuid.NewString(), uuid.NewString()
-	route := auth.RouteFor(user)
+	route := authstore.RouteFor(user)
 	purgeAt := h.now.Add(2 * time.Hour)
 
-	// live: a live family whose first two tokens have expired at purgeAt.
-	live, l1 := newFamily(user, h.now.Add(-5*time.Minute))
+	// live: a live session whose first two tokens have expired at purgeAt.
+	live, l1 := newSession(user, h.now.Add(-5*time.Minute))
 	l1.ExpiresAt = h.now.Add(time.Hour)
 	h.create(live, l1)
 	l2 := successor(l1, h.now.Add(time.Minute))
@@ -328,8 +432,8 @@ func testPurge(t *testing.T, s auth.RefreshStore) {
 	h.rotate(route, l2.Hash, zero, l3, true)
 	live.RefreshedAt = l3.IssuedAt
 
-	// expired: a family past its end at purgeAt, with two tokens.
-	expired, e1 := newFamily(user, h.now.Add(-4*time.Minute))
+	// expired: a session past its end at purgeAt, with two tokens.
+	expired, e1 := newSession(user, h.now.Add(-4*time.Minute))
 	expired.ExpiresAt = h.now.Add(time.Hour)
 	e1.ExpiresAt = expired.ExpiresAt
 	h.create(expired, e1)
@@ -337,45 +441,45 @@ func testPurge(t *testing.T, s auth.RefreshStore) {
 	e2.ExpiresAt = expired.ExpiresAt
 	h.rotate(route, e1.Hash, zero, e2, true)
 
-	// ending: a family and its token that end exactly at purgeAt.
-	ending, n1 := newFamily(user, h.now.Add(-3*time.Minute))
+	// ending: a session and its token that end exactly at purgeAt.
+	ending, n1 := newSession(user, h.now.Add(-3*time.Minute))
 	ending.ExpiresAt, n1.ExpiresAt = purgeAt, purgeAt
 	h.create(ending, n1)
 
-	// lasting: a family and its token that end just after purgeAt.
-	lasting, m1 := newFamily(user, h.now.Add(-2*time.Minute))
+	// lasting: a session and its token that end just after purgeAt.
+	lasting, m1 := newSession(user, h.now.Add(-2*time.Minute))
 	lasting.ExpiresAt, m1.ExpiresAt = purgeAt.Add(time.Microsecond), purgeAt.Add(time.Microsecond)
 	h.create(lasting, m1)
 
-	// revoked: an otherwise live family, revoked below.
+	// revoked: an otherwise live session, revoked below.
 	revoked, r1 := h.login(user, h.now.Add(-time.Minute))
 
-	// theirs: another user's live family.
+	// theirs: another user's live session.
 	theirs, t1 := h.login(other, h.now)
 
-	h.revokeFamily(user, revoked.ID, h.now, true)
+	h.revokeSession(user, revoked.ID, h.now, true)
 
-	// Five items: the families expired, ending and revoked, each with its
+	// Five items: the sessions expired, ending and revoked, each with its
 	// tokens, and the tokens l1 and l2. A store that counts each deleted row
 	// reports up to nine.
 	if n := h.purge(purgeAt, 100); n < 5 || n > 9 {
-		t.Errorf("Purge(%s, 100) = %d; want 5 (up to 9 if each token of a deleted family counts)", fmtTime(purgeAt), n)
+		t.Errorf("Purge(%s, 100) = %d; want 5 (up to 9 if each token of a deleted session counts)", fmtTime(purgeAt), n)
 	}
-	for _, rec := range []auth.RefreshRecord{l1, l2, e1, e2, n1, r1} {
-		h.wantMissing(auth.RouteFor(rec.UserID), rec.Hash)
+	for _, rec := range []authstore.RefreshRecord{l1, l2, e1, e2, n1, r1} {
+		h.wantMissing(authstore.RouteFor(rec.UserID), rec.Hash)
 	}
-	for _, f := range []auth.Family{expired, ending, revoked} {
-		h.revokeFamily(user, f.ID, h.now, false)
+	for _, sess := range []authstore.Session{expired, ending, revoked} {
+		h.revokeSession(user, sess.ID, h.now, false)
 	}
 	h.wantRecord(l3)
-	h.wantFamily(l3, live)
+	h.wantSession(l3, live)
 	h.wantRecord(m1)
-	h.wantFamily(m1, lasting)
+	h.wantSession(m1, lasting)
 	h.wantRecord(t1)
-	h.wantFamily(t1, theirs)
+	h.wantSession(t1, theirs)
 	// At h.now, expired and ending would be live had they not been deleted.
-	h.wantFamilies(user, h.now, lasting, live)
-	h.wantFamilies(other, h.now, theirs)
+	h.wantSessions(user, h.now, lasting, live)
+	h.wantSessions(other, h.now, theirs)
 
 	if n := h.purge(purgeAt, 100); n != 0 {
 		t.Errorf("second Purge(%s, 100) = %d; want 0", fmtTime(purgeAt), n)
@@ -385,32 +489,32 @@ func testPurge(t *testing.T, s auth.RefreshStore) {
 // Purge deletes at most limit items per call, and returns less than limit
 // only when nothing is left to delete, so that a caller's loop ends with
 // everything purged.
-func testPurgeLimit(t *testing.T, s auth.RefreshStore) {
+func testPurgeLimit(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	purgeAt := h.now.Add(2 * time.Hour)
 	for _, limit := range []int{1, 3, 4} {
 		var (
-			gone, kept []auth.RefreshRecord
+			gone, kept []authstore.RefreshRecord
 			lo, hi     int // the count of deleted items, without and with every row
 		)
-		for range 4 { // expired families with one token each
+		for range 4 { // expired sessions with one token each
 			user := uuid.NewString()
-			f, rec := newFamily(user, h.now)
-			f.ExpiresAt, rec.ExpiresAt = h.now.Add(time.Hour), h.now.Add(time.Hour)
-			h.create(f, rec)
+			sess, rec := newSession(user, h.now)
+			sess.ExpiresAt, rec.ExpiresAt = h.now.Add(time.Hour), h.now.Add(time.Hour)
+			h.create(sess, rec)
 			gone = append(gone, rec)
 			lo, hi = lo+1, hi+2
 		}
-		var revoked []auth.Family
-		for range 2 { // revoked families with one token each
-			f, rec := h.login(uuid.NewString(), h.now)
-			revoked = append(revoked, f)
+		var revoked []authstore.Session
+		for range 2 { // revoked sessions with one token each
+			sess, rec := h.login(uuid.NewString(), h.now)
+			revoked = append(revoked, sess)
 			gone = append(gone, rec)
 			lo, hi = lo+1, hi+2
 		}
-		// A live family whose first three tokens have expired.
+		// A live session whose first three tokens have expired.
 		user := uuid.NewString()
-		live, rec := newFamily(user, h.now)
+		live, rec := newSession(user, h.now)
 		rec.ExpiresAt = h.now.Add(time.Hour)
 		h.create(live, rec)
 		for i := range 3 {
@@ -418,14 +522,14 @@ func testPurgeLimit(t *testing.T, s auth.RefreshStore) {
 			if i < 2 {
 				next.ExpiresAt = h.now.Add(time.Hour)
 			}
-			h.rotate(auth.RouteFor(user), rec.Hash, zero, next, true)
+			h.rotate(authstore.RouteFor(user), rec.Hash, zero, next, true)
 			gone = append(gone, rec)
 			lo, hi = lo+1, hi+1
 			rec = next
 		}
 		kept = append(kept, rec)
-		for _, f := range revoked {
-			h.revokeFamily(f.UserID, f.ID, h.now, true)
+		for _, sess := range revoked {
+			h.revokeSession(sess.UserID, sess.ID, h.now, true)
 		}
 
 		total, calls := 0, 0
@@ -444,10 +548,10 @@ func testPurgeLimit(t *testing.T, s auth.RefreshStore) {
 			}
 		}
 		if total < lo || total > hi {
-			t.Errorf("limit %d: Purge deleted %d items in all; want %d (up to %d if each token of a deleted family counts)", limit, total, lo, hi)
+			t.Errorf("limit %d: Purge deleted %d items in all; want %d (up to %d if each token of a deleted session counts)", limit, total, lo, hi)
 		}
 		for _, rec := range gone {
-			h.wantMissing(auth.RouteFor(rec.UserID), rec.Hash)
+			h.wantMissing(authstore.RouteFor(rec.UserID), rec.Hash)
 		}
 		for _, rec := range kept {
 			h.wantRecord(rec)
@@ -459,107 +563,107 @@ func testPurgeLimit(t *testing.T, s auth.RefreshStore) {
 }
 
 // Rotate marks the old token used, with next as its successor, stores next
-// and moves the family's RefreshedAt; the chain goes on from next.
-func testRotate(t *testing.T, s auth.RefreshStore) {
+// and moves the session's RefreshedAt; the chain goes on from next.
+func testRotate(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user := uuid.NewString()
-	route := auth.RouteFor(user)
-	fam, a := h.login(user, h.now)
+	route := authstore.RouteFor(user)
+	sess, a := h.login(user, h.now)
 	b := successor(a, h.now.Add(time.Minute))
 	h.rotate(route, a.Hash, zero, b, true)
 	a.UsedAt, a.Successor = b.IssuedAt, b.Hash
-	fam.RefreshedAt = b.IssuedAt
+	sess.RefreshedAt = b.IssuedAt
 	h.wantRecord(a)
 	h.wantRecord(b)
-	h.wantFamily(b, fam)
+	h.wantSession(b, sess)
 
 	c := successor(b, h.now.Add(2*time.Minute))
 	h.rotate(route, b.Hash, zero, c, true)
 	b.UsedAt, b.Successor = c.IssuedAt, c.Hash
-	fam.RefreshedAt = c.IssuedAt
+	sess.RefreshedAt = c.IssuedAt
 	h.wantRecord(a)
 	h.wantRecord(b)
 	h.wantRecord(c)
-	h.wantFamily(a, fam)
+	h.wantSession(a, sess)
 }
 
 // Rotate with an expect that is not old's Successor fails and changes
 // nothing.
-func testRotateWrongExpect(t *testing.T, s auth.RefreshStore) {
+func testRotateWrongExpect(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user := uuid.NewString()
-	route := auth.RouteFor(user)
-	fam, a := h.login(user, h.now)
+	route := authstore.RouteFor(user)
+	sess, a := h.login(user, h.now)
 	b := successor(a, h.now.Add(time.Minute))
 	h.rotate(route, a.Hash, newHash(user), b, false) // a is unused: only zero matches
 	h.wantRecord(a)
-	h.wantFamily(a, fam)
+	h.wantSession(a, sess)
 	h.wantMissing(route, b.Hash)
 
 	h.rotate(route, a.Hash, zero, b, true)
 	a.UsedAt, a.Successor = b.IssuedAt, b.Hash
-	fam.RefreshedAt = b.IssuedAt
+	sess.RefreshedAt = b.IssuedAt
 	c := successor(a, h.now.Add(2*time.Minute))
 	h.rotate(route, a.Hash, zero, c, false)          // a is used
 	h.rotate(route, a.Hash, newHash(user), c, false) // not a's successor
 	h.rotate(route, a.Hash, a.Hash, c, false)
 	h.wantRecord(a)
 	h.wantRecord(b)
-	h.wantFamily(a, fam)
+	h.wantSession(a, sess)
 	h.wantMissing(route, c.Hash)
 }
 
 // Rotate of a token that is not stored fails and stores nothing.
-func testRotateUnknownToken(t *testing.T, s auth.RefreshStore) {
+func testRotateUnknownToken(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user := uuid.NewString()
-	route := auth.RouteFor(user)
-	fam, a := h.login(user, h.now)
+	route := authstore.RouteFor(user)
+	sess, a := h.login(user, h.now)
 	ghost := successor(a, h.now) // never stored
 	next := successor(a, h.now.Add(time.Minute))
 	h.rotate(route, ghost.Hash, zero, next, false)
 	h.wantMissing(route, next.Hash)
 
 	stranger := uuid.NewString() // a user with no data at all
-	_, srec := newFamily(stranger, h.now)
+	_, srec := newSession(stranger, h.now)
 	snext := successor(srec, h.now.Add(time.Minute))
-	h.rotate(auth.RouteFor(stranger), srec.Hash, zero, snext, false)
-	h.wantMissing(auth.RouteFor(stranger), snext.Hash)
+	h.rotate(authstore.RouteFor(stranger), srec.Hash, zero, snext, false)
+	h.wantMissing(authstore.RouteFor(stranger), snext.Hash)
 
 	h.wantRecord(a)
-	h.wantFamily(a, fam)
+	h.wantSession(a, sess)
 }
 
 // Rotate under another routing key than the one of the token's user fails
 // and changes nothing.
-func testRotateWrongRoute(t *testing.T, s auth.RefreshStore) {
+func testRotateWrongRoute(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user, other := uuid.NewString(), uuid.NewString()
-	route := auth.RouteFor(user)
-	fam, a := h.login(user, h.now)
+	route := authstore.RouteFor(user)
+	sess, a := h.login(user, h.now)
 	h.login(other, h.now)
 	b := successor(a, h.now.Add(time.Minute))
-	h.rotate(auth.RouteFor(other), a.Hash, zero, b, false)
+	h.rotate(authstore.RouteFor(other), a.Hash, zero, b, false)
 	h.rotate("", a.Hash, zero, b, false)
 	h.wantRecord(a)
-	h.wantFamily(a, fam)
+	h.wantSession(a, sess)
 	h.wantMissing(route, b.Hash)
 	h.rotate(route, a.Hash, zero, b, true)
 }
 
-// Rotate in a revoked family fails and changes nothing, grace rotations
+// Rotate in a revoked session fails and changes nothing, grace rotations
 // included.
-func testRotateRevokedFamily(t *testing.T, s auth.RefreshStore) {
+func testRotateRevokedSession(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user := uuid.NewString()
-	route := auth.RouteFor(user)
-	fam, a := h.login(user, h.now)
+	route := authstore.RouteFor(user)
+	sess, a := h.login(user, h.now)
 	b := successor(a, h.now.Add(time.Minute))
 	h.rotate(route, a.Hash, zero, b, true)
 	a.UsedAt, a.Successor = b.IssuedAt, b.Hash
-	fam.RefreshedAt = b.IssuedAt
-	h.revokeFamily(user, fam.ID, h.now.Add(2*time.Minute), true)
-	fam.RevokedAt = h.now.Add(2 * time.Minute)
+	sess.RefreshedAt = b.IssuedAt
+	h.revokeSession(user, sess.ID, h.now.Add(2*time.Minute), true)
+	sess.RevokedAt = h.now.Add(2 * time.Minute)
 
 	c := successor(b, h.now.Add(3*time.Minute))
 	h.rotate(route, b.Hash, zero, c, false)
@@ -567,7 +671,7 @@ func testRotateRevokedFamily(t *testing.T, s auth.RefreshStore) {
 	h.rotate(route, a.Hash, b.Hash, d, false)
 	h.wantRecord(a)
 	h.wantRecord(b)
-	h.wantFamily(b, fam)
+	h.wantSession(b, sess)
 	h.wantMissing(route, c.Hash)
 	h.wantMissing(route, d.Hash)
 }
@@ -575,11 +679,11 @@ func testRotateRevokedFamily(t *testing.T, s auth.RefreshStore) {
 // A grace rotation (expect is old's current, unused successor) gives old a
 // new successor and marks the replaced one used with no successor; a second
 // one with the now stale expect fails.
-func testRotateGraceWindow(t *testing.T, s auth.RefreshStore) {
+func testRotateGraceWindow(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user := uuid.NewString()
-	route := auth.RouteFor(user)
-	fam, a := h.login(user, h.now)
+	route := authstore.RouteFor(user)
+	sess, a := h.login(user, h.now)
 	b := successor(a, h.now.Add(time.Minute))
 	h.rotate(route, a.Hash, zero, b, true)
 
@@ -587,11 +691,11 @@ func testRotateGraceWindow(t *testing.T, s auth.RefreshStore) {
 	h.rotate(route, a.Hash, b.Hash, c, true)
 	a.UsedAt, a.Successor = b.IssuedAt, c.Hash // the first use stays
 	b.UsedAt = c.IssuedAt                      // superseded: used, no successor
-	fam.RefreshedAt = c.IssuedAt
+	sess.RefreshedAt = c.IssuedAt
 	h.wantRecord(a)
 	h.wantRecord(b)
 	h.wantRecord(c)
-	h.wantFamily(c, fam)
+	h.wantSession(c, sess)
 
 	d := successor(a, h.now.Add(time.Minute+3*time.Second))
 	h.rotate(route, a.Hash, b.Hash, d, false)
@@ -599,7 +703,7 @@ func testRotateGraceWindow(t *testing.T, s auth.RefreshStore) {
 	h.wantRecord(a)
 	h.wantRecord(b)
 	h.wantRecord(c)
-	h.wantFamily(a, fam)
+	h.wantSession(a, sess)
 
 	// The chain goes on from the newest token.
 	e := successor(c, h.now.Add(2*time.Minute))
@@ -607,12 +711,12 @@ func testRotateGraceWindow(t *testing.T, s auth.RefreshStore) {
 }
 
 // A superseded token (used, with no successor) cannot be rotated: a zero
-// expect means that old is unused. Otherwise the family would have two
+// expect means that old is unused. Otherwise the session would have two
 // live tokens.
-func testRotateSupersededToken(t *testing.T, s auth.RefreshStore) {
+func testRotateSupersededToken(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user := uuid.NewString()
-	route := auth.RouteFor(user)
+	route := authstore.RouteFor(user)
 	_, a := h.login(user, h.now)
 	b := successor(a, h.now.Add(time.Minute))
 	h.rotate(route, a.Hash, zero, b, true)
@@ -627,40 +731,40 @@ func testRotateSupersededToken(t *testing.T, s auth.RefreshStore) {
 }
 
 // A grace rotation whose expect is already used fails and changes nothing.
-func testRotateExpectUsed(t *testing.T, s auth.RefreshStore) {
+func testRotateExpectUsed(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user := uuid.NewString()
-	route := auth.RouteFor(user)
-	fam, a := h.login(user, h.now)
+	route := authstore.RouteFor(user)
+	sess, a := h.login(user, h.now)
 	b := successor(a, h.now.Add(time.Minute))
 	h.rotate(route, a.Hash, zero, b, true)
 	c := successor(b, h.now.Add(2*time.Minute))
 	h.rotate(route, b.Hash, zero, c, true)
 	a.UsedAt, a.Successor = b.IssuedAt, b.Hash
 	b.UsedAt, b.Successor = c.IssuedAt, c.Hash
-	fam.RefreshedAt = c.IssuedAt
+	sess.RefreshedAt = c.IssuedAt
 
 	d := successor(a, h.now.Add(3*time.Minute))
 	h.rotate(route, a.Hash, b.Hash, d, false)
 	h.wantRecord(a)
 	h.wantRecord(b)
 	h.wantRecord(c)
-	h.wantFamily(a, fam)
+	h.wantSession(a, sess)
 	h.wantMissing(route, d.Hash)
 }
 
 // A grace rotation whose expect is no longer stored (purged) fails and
 // changes nothing.
-func testRotateExpectMissing(t *testing.T, s auth.RefreshStore) {
+func testRotateExpectMissing(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user := uuid.NewString()
-	route := auth.RouteFor(user)
-	fam, a := h.login(user, h.now)
+	route := authstore.RouteFor(user)
+	sess, a := h.login(user, h.now)
 	b := successor(a, h.now.Add(time.Minute))
 	b.ExpiresAt = h.now.Add(2 * time.Minute)
 	h.rotate(route, a.Hash, zero, b, true)
 	a.UsedAt, a.Successor = b.IssuedAt, b.Hash
-	fam.RefreshedAt = b.IssuedAt
+	sess.RefreshedAt = b.IssuedAt
 	if n := h.purge(h.now.Add(3*time.Minute), 100); n < 1 {
 		t.Fatalf("Purge(%s, 100) = %d; want at least 1 (the expired token)", fmtTime(h.now.Add(3*time.Minute)), n)
 	}
@@ -669,20 +773,127 @@ func testRotateExpectMissing(t *testing.T, s auth.RefreshStore) {
 	c := successor(a, h.now.Add(4*time.Minute))
 	h.rotate(route, a.Hash, b.Hash, c, false)
 	h.wantRecord(a)
-	h.wantFamily(a, fam)
+	h.wantSession(a, sess)
 	h.wantMissing(route, c.Hash)
+}
+
+// A grace rotation whose expect is old's Successor by hash but now a token
+// of another session of the user fails and changes nothing: expect must be
+// a token of old's session. (Old's successor expired and was purged, and a
+// new session's first token has the same hash.)
+func testRotateExpectOtherSession(t *testing.T, s authstore.RefreshStore) {
+	h := newHarness(t, s)
+	user := uuid.NewString()
+	route := authstore.RouteFor(user)
+	sess, a := h.login(user, h.now)
+	b := successor(a, h.now.Add(time.Minute))
+	b.ExpiresAt = h.now.Add(2 * time.Minute)
+	h.rotate(route, a.Hash, zero, b, true)
+	a.UsedAt, a.Successor = b.IssuedAt, b.Hash
+	sess.RefreshedAt = b.IssuedAt
+	purgeAt := h.now.Add(3 * time.Minute)
+	if n := h.purge(purgeAt, 100); n < 1 {
+		t.Fatalf("Purge(%s, 100) = %d; want at least 1 (the expired token)", fmtTime(purgeAt), n)
+	}
+	h.wantMissing(route, b.Hash)
+
+	other, c := newSession(user, h.now.Add(4*time.Minute))
+	c.Hash = b.Hash
+	h.create(other, c)
+	d := successor(a, h.now.Add(5*time.Minute))
+	h.rotate(route, a.Hash, b.Hash, d, false)
+	h.wantRecord(a)
+	h.wantSession(a, sess)
+	h.wantRecord(c)
+	h.wantSession(c, other)
+	h.wantMissing(route, d.Hash)
+}
+
+// Rotate refuses a next that belongs to another session or another user
+// than old: it returns false or an error, and changes nothing. Old stays
+// unused, next is stored nowhere, the session that next names is left
+// alone, and old rotates afterwards.
+func testRotateForeignNext(t *testing.T, s authstore.RefreshStore) {
+	h := newHarness(t, s)
+	user, other := uuid.NewString(), uuid.NewString()
+	route := authstore.RouteFor(user)
+	sess, a := h.login(user, h.now.Add(-time.Minute))
+	sibling, c := h.login(user, h.now)
+	theirs, d := h.login(other, h.now)
+	for _, tt := range []struct {
+		name      string
+		sessionID string // of next; "" for old's
+		userID    string // of next; "" for old's
+	}{
+		{"a next of another session of the user", sibling.ID, ""},
+		{"a next of an unknown session", uuid.NewString(), ""},
+		{"a next of another user", "", other},
+		{"a next of another user's session", theirs.ID, other},
+	} {
+		next := successor(a, h.now.Add(time.Minute))
+		if tt.sessionID != "" {
+			next.SessionID = tt.sessionID
+		}
+		if tt.userID != "" {
+			next.UserID = tt.userID
+		}
+		h.rotateRefused(tt.name, route, a.Hash, zero, next)
+		h.wantMissing(route, next.Hash)
+		h.wantMissing(authstore.RouteFor(other), next.Hash)
+	}
+	h.wantRecord(a)
+	h.wantSession(a, sess)
+	h.wantRecord(c)
+	h.wantSession(c, sibling)
+	h.wantRecord(d)
+	h.wantSession(d, theirs)
+	h.rotate(route, a.Hash, zero, successor(a, h.now.Add(2*time.Minute)), true)
+}
+
+// Rotate refuses a next whose hash the user already has (old's own, an
+// earlier token of the session, a token of another session): it returns
+// false or an error, and changes nothing. Every stored token keeps its
+// record and its session, old stays unused, and old rotates afterwards.
+func testRotateDuplicateHash(t *testing.T, s authstore.RefreshStore) {
+	h := newHarness(t, s)
+	user := uuid.NewString()
+	route := authstore.RouteFor(user)
+	sess, a := h.login(user, h.now.Add(-2*time.Minute))
+	b := successor(a, h.now.Add(-time.Minute))
+	h.rotate(route, a.Hash, zero, b, true)
+	a.UsedAt, a.Successor = b.IssuedAt, b.Hash
+	sess.RefreshedAt = b.IssuedAt
+	sibling, c := h.login(user, h.now)
+	for _, tt := range []struct {
+		name string
+		hash authstore.TokenHash
+	}{
+		{"a next with old's own hash", b.Hash},
+		{"a next with the hash of an earlier token of the session", a.Hash},
+		{"a next with the hash of a token of another session", c.Hash},
+	} {
+		next := successor(b, h.now.Add(time.Minute))
+		next.Hash = tt.hash
+		h.rotateRefused(tt.name, route, b.Hash, zero, next)
+	}
+	h.wantRecord(a)
+	h.wantRecord(b)
+	h.wantSession(b, sess)
+	h.wantRecord(c)
+	h.wantSession(c, sibling)
+	h.rotate(route, b.Hash, zero, successor(b, h.now.Add(2*time.Minute)), true)
 }
 
 // Every method called with a cancelled context returns an error matching
 // context.Canceled and changes nothing.
-func testCancelledContext(t *testing.T, s auth.RefreshStore) {
+func testCancelledContext(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user := uuid.NewString()
-	route := auth.RouteFor(user)
-	stale, st := newFamily(user, h.now.Add(-time.Minute))
+	route := authstore.RouteFor(user)
+	stale, st := newSession(user, h.now.Add(-time.Minute))
 	stale.ExpiresAt, st.ExpiresAt = h.now.Add(time.Hour), h.now.Add(time.Hour)
 	h.create(stale, st)
-	fam, a := h.login(user, h.now)
+	sess, a := h.login(user, h.now)
 
 	ctx, cancel := context.WithCancel(h.ctx)
 	cancel()
@@ -692,19 +903,19 @@ func testCancelledContext(t *testing.T, s auth.RefreshStore) {
 			t.Errorf("%s with a cancelled context: error = %v; want context.Canceled", call, err)
 		}
 	}
-	newFam, newRec := newFamily(user, h.now)
-	check("CreateFamily", s.CreateFamily(ctx, newFam, newRec))
+	newSess, newRec := newSession(user, h.now)
+	check("CreateSession", s.CreateSession(ctx, newSess, newRec))
 	_, _, _, err := s.Lookup(ctx, route, a.Hash)
 	check("Lookup", err)
 	b := successor(a, h.now.Add(time.Minute))
 	_, err = s.Rotate(ctx, route, a.Hash, zero, b)
 	check("Rotate", err)
-	_, err = s.RevokeFamily(ctx, user, fam.ID, h.now)
-	check("RevokeFamily", err)
+	_, err = s.RevokeSession(ctx, user, sess.ID, h.now)
+	check("RevokeSession", err)
 	_, err = s.RevokeUser(ctx, user, h.now)
 	check("RevokeUser", err)
-	_, err = s.Families(ctx, user, h.now)
-	check("Families", err)
+	_, err = s.Sessions(ctx, user, h.now)
+	check("Sessions", err)
 	_, err = s.Purge(ctx, h.now.Add(2*time.Hour), 100)
 	check("Purge", err)
 
@@ -712,23 +923,23 @@ func testCancelledContext(t *testing.T, s auth.RefreshStore) {
 	h.wantMissing(route, b.Hash)
 	h.wantRecord(a)
 	h.wantRecord(st)
-	h.wantFamilies(user, h.now, fam, stale)
+	h.wantSessions(user, h.now, sess, stale)
 }
 
 // Of many concurrent rotations of one unused token, exactly one succeeds,
 // and its next is the one successor stored.
-func testConcurrentRotate(t *testing.T, s auth.RefreshStore) {
+func testConcurrentRotate(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user := uuid.NewString()
-	route := auth.RouteFor(user)
-	fam, a := h.login(user, h.now)
+	route := authstore.RouteFor(user)
+	sess, a := h.login(user, h.now)
 	win, lost := h.race(route, a, zero, h.now.Add(time.Minute))
 
 	a.UsedAt, a.Successor = win.IssuedAt, win.Hash
-	fam.RefreshedAt = win.IssuedAt
+	sess.RefreshedAt = win.IssuedAt
 	h.wantRecord(a)
 	h.wantRecord(win)
-	h.wantFamily(win, fam)
+	h.wantSession(win, sess)
 	for _, rec := range lost {
 		h.wantMissing(route, rec.Hash)
 	}
@@ -737,22 +948,22 @@ func testConcurrentRotate(t *testing.T, s auth.RefreshStore) {
 
 // Of many concurrent grace rotations with the same expect, exactly one
 // succeeds.
-func testConcurrentGraceRotate(t *testing.T, s auth.RefreshStore) {
+func testConcurrentGraceRotate(t *testing.T, s authstore.RefreshStore) {
 	h := newHarness(t, s)
 	user := uuid.NewString()
-	route := auth.RouteFor(user)
-	fam, a := h.login(user, h.now)
+	route := authstore.RouteFor(user)
+	sess, a := h.login(user, h.now)
 	b := successor(a, h.now.Add(time.Minute))
 	h.rotate(route, a.Hash, zero, b, true)
 	win, lost := h.race(route, a, b.Hash, h.now.Add(2*time.Minute))
 
 	a.UsedAt, a.Successor = b.IssuedAt, win.Hash
 	b.UsedAt = win.IssuedAt
-	fam.RefreshedAt = win.IssuedAt
+	sess.RefreshedAt = win.IssuedAt
 	h.wantRecord(a)
 	h.wantRecord(b)
 	h.wantRecord(win)
-	h.wantFamily(win, fam)
+	h.wantSession(win, sess)
 	for _, rec := range lost {
 		h.wantMissing(route, rec.Hash)
 	}
@@ -760,24 +971,24 @@ func testConcurrentGraceRotate(t *testing.T, s auth.RefreshStore) {
 }
 
 // Many users sign in and rotate their chains at once, beside Lookup,
-// Families and Purge calls: no call fails and every chain ends where it
+// Sessions and Purge calls: no call fails and every chain ends where it
 // should.
-func testConcurrentUsers(t *testing.T, s auth.RefreshStore) {
+func testConcurrentUsers(t *testing.T, s authstore.RefreshStore) {
 	const steps = 10
 	h := newHarness(t, s)
 	ctx := h.ctx
-	fams := make([]auth.Family, racers)
-	lasts := make([]auth.RefreshRecord, racers)
+	sessions := make([]authstore.Session, racers)
+	lasts := make([]authstore.RefreshRecord, racers)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range racers {
 		wg.Go(func() {
 			<-start
 			user := uuid.NewString()
-			route := auth.RouteFor(user)
-			fam, rec := newFamily(user, h.now)
-			if err := s.CreateFamily(ctx, fam, rec); err != nil {
-				t.Errorf("user %d: CreateFamily = %v; want nil", i, err)
+			route := authstore.RouteFor(user)
+			sess, rec := newSession(user, h.now)
+			if err := s.CreateSession(ctx, sess, rec); err != nil {
+				t.Errorf("user %d: CreateSession = %v; want nil", i, err)
 				return
 			}
 			for k := range steps {
@@ -790,14 +1001,14 @@ func testConcurrentUsers(t *testing.T, s auth.RefreshStore) {
 					t.Errorf("user %d: Lookup step %d = %v, %v; want true, nil", i, k, found, err)
 					return
 				}
-				if _, err := s.Families(ctx, user, h.now); err != nil {
-					t.Errorf("user %d: Families = %v; want nil", i, err)
+				if _, err := s.Sessions(ctx, user, h.now); err != nil {
+					t.Errorf("user %d: Sessions = %v; want nil", i, err)
 					return
 				}
 				rec = next
 			}
-			fam.RefreshedAt = rec.IssuedAt
-			fams[i], lasts[i] = fam, rec
+			sess.RefreshedAt = rec.IssuedAt
+			sessions[i], lasts[i] = sess, rec
 		})
 	}
 	wg.Go(func() {
@@ -816,83 +1027,83 @@ func testConcurrentUsers(t *testing.T, s auth.RefreshStore) {
 	}
 	for i := range racers {
 		h.wantRecord(lasts[i])
-		h.wantFamilies(fams[i].UserID, h.now, fams[i])
+		h.wantSessions(sessions[i].UserID, h.now, sessions[i])
 	}
 }
 
 // harness calls a store on behalf of one subtest and checks the answers.
 type harness struct {
 	t   *testing.T
-	s   auth.RefreshStore
+	s   authstore.RefreshStore
 	ctx context.Context
 	now time.Time // the subtest's start, in UTC, truncated to microseconds
 }
 
-func newHarness(t *testing.T, s auth.RefreshStore) *harness {
+func newHarness(t *testing.T, s authstore.RefreshStore) *harness {
 	return &harness{t: t, s: s, ctx: t.Context(), now: time.Now().UTC().Truncate(time.Microsecond)}
 }
 
 // newHash returns the hash of a new refresh token of userID: its routing
 // key followed by 256 random bits, as the library makes them.
-func newHash(userID string) auth.TokenHash {
+func newHash(userID string) authstore.TokenHash {
 	var secret [32]byte
 	rand.Read(secret[:])
-	return auth.HashRefreshToken(auth.RouteFor(userID) + base64.RawURLEncoding.EncodeToString(secret[:]))
+	return authstore.HashToken(authstore.RouteFor(userID) + base64.RawURLEncoding.EncodeToString(secret[:]))
 }
 
-// newFamily returns a family of userID signed in at created and its first
+// newSession returns a session of userID signed in at created and its first
 // token, not stored.
-func newFamily(userID string, created time.Time) (auth.Family, auth.RefreshRecord) {
-	fam := auth.Family{
+func newSession(userID string, created time.Time) (authstore.Session, authstore.RefreshRecord) {
+	sess := authstore.Session{
 		ID:          uuid.NewString(),
 		UserID:      userID,
 		CreatedAt:   created,
-		ExpiresAt:   created.Add(familyTTL),
+		ExpiresAt:   created.Add(sessionTTL),
 		RefreshedAt: created,
 		UserAgent:   "authtest/1.0",
 		Address:     "192.0.2.1",
 	}
-	rec := auth.RefreshRecord{
+	rec := authstore.RefreshRecord{
 		Hash:      newHash(userID),
-		FamilyID:  fam.ID,
+		SessionID: sess.ID,
 		UserID:    userID,
 		IssuedAt:  created,
 		ExpiresAt: created.Add(tokenTTL),
 	}
-	return fam, rec
+	return sess, rec
 }
 
-// successor returns a new token of prev's family issued at issued, not
+// successor returns a new token of prev's session issued at issued, not
 // stored.
-func successor(prev auth.RefreshRecord, issued time.Time) auth.RefreshRecord {
-	return auth.RefreshRecord{
+func successor(prev authstore.RefreshRecord, issued time.Time) authstore.RefreshRecord {
+	return authstore.RefreshRecord{
 		Hash:      newHash(prev.UserID),
-		FamilyID:  prev.FamilyID,
+		SessionID: prev.SessionID,
 		UserID:    prev.UserID,
 		IssuedAt:  issued,
 		ExpiresAt: issued.Add(tokenTTL),
 	}
 }
 
-// create stores fam and rec.
-func (h *harness) create(fam auth.Family, rec auth.RefreshRecord) {
+// create stores sess and rec.
+func (h *harness) create(sess authstore.Session, rec authstore.RefreshRecord) {
 	h.t.Helper()
-	if err := h.s.CreateFamily(h.ctx, fam, rec); err != nil {
-		h.t.Fatalf("CreateFamily(family %s, token %s) = %v; want nil", fam.ID, short(rec.Hash), err)
+	if err := h.s.CreateSession(h.ctx, sess, rec); err != nil {
+		h.t.Fatalf("CreateSession(session %s, token %s) = %v; want nil", sess.ID, short(rec.Hash), err)
 	}
 }
 
-// login stores a new family of userID signed in at created and returns it
+// login stores a new session of userID signed in at created and returns it
 // with its first token.
-func (h *harness) login(userID string, created time.Time) (auth.Family, auth.RefreshRecord) {
+func (h *harness) login(userID string, created time.Time) (authstore.Session, authstore.RefreshRecord) {
 	h.t.Helper()
-	fam, rec := newFamily(userID, created)
-	h.create(fam, rec)
-	return fam, rec
+	sess, rec := newSession(userID, created)
+	h.create(sess, rec)
+	return sess, rec
 }
 
 // rotate calls Rotate and checks its answer.
-func (h *harness) rotate(route string, old, expect auth.TokenHash, next auth.RefreshRecord, want bool) {
+func (h *harness) rotate(route string, old, expect authstore.TokenHash, next authstore.RefreshRecord, want bool) {
 	h.t.Helper()
 	ok, err := h.s.Rotate(h.ctx, route, old, expect, next)
 	if err != nil {
@@ -903,13 +1114,32 @@ func (h *harness) rotate(route string, old, expect auth.TokenHash, next auth.Ref
 	}
 }
 
+// createRefused calls CreateSession with arguments that break its
+// preconditions (what names them) and checks that it returned an error.
+func (h *harness) createRefused(what string, sess authstore.Session, rec authstore.RefreshRecord) {
+	h.t.Helper()
+	if err := h.s.CreateSession(h.ctx, sess, rec); err == nil {
+		h.t.Errorf("CreateSession(session %s, %s) = nil; want an error", sess.ID, what)
+	}
+}
+
+// rotateRefused calls Rotate with a next that breaks its preconditions
+// (what names it) and checks that it did not report a swap; it may return
+// an error or false.
+func (h *harness) rotateRefused(what, route string, old, expect authstore.TokenHash, next authstore.RefreshRecord) {
+	h.t.Helper()
+	if ok, err := h.s.Rotate(h.ctx, route, old, expect, next); ok {
+		h.t.Errorf("Rotate(%q, %s, expect %s, %s) = true, %v; want false or an error", route, short(old), short(expect), what, err)
+	}
+}
+
 // race calls Rotate(route, old.Hash, expect, next) from [racers] goroutines
 // at once, each with its own next (issued at issued plus i microseconds),
 // and returns the next of the one call that returned true and those of the
 // others. It fails the test unless exactly one returned true.
-func (h *harness) race(route string, old auth.RefreshRecord, expect auth.TokenHash, issued time.Time) (win auth.RefreshRecord, lost []auth.RefreshRecord) {
+func (h *harness) race(route string, old authstore.RefreshRecord, expect authstore.TokenHash, issued time.Time) (win authstore.RefreshRecord, lost []authstore.RefreshRecord) {
 	h.t.Helper()
-	nexts := make([]auth.RefreshRecord, racers)
+	nexts := make([]authstore.RefreshRecord, racers)
 	for i := range nexts {
 		nexts[i] = successor(old, issued.Add(time.Duration(i)*time.Microsecond))
 	}
@@ -951,15 +1181,15 @@ func (h *harness) race(route string, old auth.RefreshRecord, expect auth.TokenHa
 	return nexts[winner], lost
 }
 
-// revokeFamily calls RevokeFamily and checks found.
-func (h *harness) revokeFamily(userID, familyID string, at time.Time, want bool) {
+// revokeSession calls RevokeSession and checks found.
+func (h *harness) revokeSession(userID, sessionID string, at time.Time, want bool) {
 	h.t.Helper()
-	found, err := h.s.RevokeFamily(h.ctx, userID, familyID, at)
+	found, err := h.s.RevokeSession(h.ctx, userID, sessionID, at)
 	if err != nil {
-		h.t.Fatalf("RevokeFamily(%s, %s, %s) error = %v; want nil", userID, familyID, fmtTime(at), err)
+		h.t.Fatalf("RevokeSession(%s, %s, %s) error = %v; want nil", userID, sessionID, fmtTime(at), err)
 	}
 	if found != want {
-		h.t.Errorf("RevokeFamily(%s, %s, %s) = %v; want %v", userID, familyID, fmtTime(at), found, want)
+		h.t.Errorf("RevokeSession(%s, %s, %s) = %v; want %v", userID, sessionID, fmtTime(at), found, want)
 	}
 }
 
@@ -985,22 +1215,22 @@ func (h *harness) purge(now time.Time, limit int) int {
 	return n
 }
 
-// lookup returns the token hash of route and its family, failing the test
+// lookup returns the token hash of route and its session, failing the test
 // when it is not found.
-func (h *harness) lookup(route string, hash auth.TokenHash) (auth.RefreshRecord, auth.Family) {
+func (h *harness) lookup(route string, hash authstore.TokenHash) (authstore.RefreshRecord, authstore.Session) {
 	h.t.Helper()
-	rec, fam, found, err := h.s.Lookup(h.ctx, route, hash)
+	rec, sess, found, err := h.s.Lookup(h.ctx, route, hash)
 	if err != nil {
 		h.t.Fatalf("Lookup(%q, %s) error = %v; want nil", route, short(hash), err)
 	}
 	if !found {
 		h.t.Fatalf("Lookup(%q, %s) found = false; want true", route, short(hash))
 	}
-	return rec, fam
+	return rec, sess
 }
 
 // wantMissing checks that Lookup does not find hash under route.
-func (h *harness) wantMissing(route string, hash auth.TokenHash) {
+func (h *harness) wantMissing(route string, hash authstore.TokenHash) {
 	h.t.Helper()
 	_, _, found, err := h.s.Lookup(h.ctx, route, hash)
 	if err != nil {
@@ -1012,50 +1242,50 @@ func (h *harness) wantMissing(route string, hash auth.TokenHash) {
 }
 
 // wantRecord checks that Lookup returns the token want.Hash as want.
-func (h *harness) wantRecord(want auth.RefreshRecord) {
+func (h *harness) wantRecord(want authstore.RefreshRecord) {
 	h.t.Helper()
-	route := auth.RouteFor(want.UserID)
+	route := authstore.RouteFor(want.UserID)
 	got, _ := h.lookup(route, want.Hash)
 	if d := diffRecord(got, want); d != "" {
 		h.t.Errorf("Lookup(%q, %s) record: %s", route, short(want.Hash), d)
 	}
 }
 
-// wantFamily checks that Lookup of the token rec returns the family want.
-func (h *harness) wantFamily(rec auth.RefreshRecord, want auth.Family) {
+// wantSession checks that Lookup of the token rec returns the session want.
+func (h *harness) wantSession(rec authstore.RefreshRecord, want authstore.Session) {
 	h.t.Helper()
-	route := auth.RouteFor(rec.UserID)
+	route := authstore.RouteFor(rec.UserID)
 	_, got := h.lookup(route, rec.Hash)
-	if d := diffFamily(got, want); d != "" {
-		h.t.Errorf("Lookup(%q, %s) family: %s", route, short(rec.Hash), d)
+	if d := diffSession(got, want); d != "" {
+		h.t.Errorf("Lookup(%q, %s) session: %s", route, short(rec.Hash), d)
 	}
 }
 
-// wantFamilies checks that Families(userID, now) returns want, in order.
-func (h *harness) wantFamilies(userID string, now time.Time, want ...auth.Family) {
+// wantSessions checks that Sessions(userID, now) returns want, in order.
+func (h *harness) wantSessions(userID string, now time.Time, want ...authstore.Session) {
 	h.t.Helper()
-	got, err := h.s.Families(h.ctx, userID, now)
+	got, err := h.s.Sessions(h.ctx, userID, now)
 	if err != nil {
-		h.t.Fatalf("Families(%s, %s) error = %v; want nil", userID, fmtTime(now), err)
+		h.t.Fatalf("Sessions(%s, %s) error = %v; want nil", userID, fmtTime(now), err)
 	}
-	ids := func(fams []auth.Family) []string {
-		out := make([]string, len(fams))
-		for i, f := range fams {
-			out[i] = f.ID
+	ids := func(sessions []authstore.Session) []string {
+		out := make([]string, len(sessions))
+		for i, sess := range sessions {
+			out[i] = sess.ID
 		}
 		return out
 	}
 	if len(got) != len(want) {
-		h.t.Errorf("Families(%s, %s) = %v; want %v", userID, fmtTime(now), ids(got), ids(want))
+		h.t.Errorf("Sessions(%s, %s) = %v; want %v", userID, fmtTime(now), ids(got), ids(want))
 		return
 	}
 	for i := range got {
 		if got[i].ID != want[i].ID {
-			h.t.Errorf("Families(%s, %s) = %v; want %v (newest first)", userID, fmtTime(now), ids(got), ids(want))
+			h.t.Errorf("Sessions(%s, %s) = %v; want %v (newest first)", userID, fmtTime(now), ids(got), ids(want))
 			return
 		}
-		if d := diffFamily(got[i], want[i]); d != "" {
-			h.t.Errorf("Families(%s, %s)[%d]: %s", userID, fmtTime(now), i, d)
+		if d := diffSession(got[i], want[i]); d != "" {
+			h.t.Errorf("Sessions(%s, %s)[%d]: %s", userID, fmtTime(now), i, d)
 		}
 	}
 }
@@ -1075,16 +1305,16 @@ func (d *differ) time(field string, got, want time.Time) {
 	}
 }
 
-func (d *differ) hash(field string, got, want auth.TokenHash) {
+func (d *differ) hash(field string, got, want authstore.TokenHash) {
 	if got != want {
 		*d = append(*d, fmt.Sprintf("%s = %s; want %s", field, short(got), short(want)))
 	}
 }
 
-func diffRecord(got, want auth.RefreshRecord) string {
+func diffRecord(got, want authstore.RefreshRecord) string {
 	var d differ
 	d.hash("Hash", got.Hash, want.Hash)
-	d.str("FamilyID", got.FamilyID, want.FamilyID)
+	d.str("SessionID", got.SessionID, want.SessionID)
 	d.str("UserID", got.UserID, want.UserID)
 	d.time("IssuedAt", got.IssuedAt, want.IssuedAt)
 	d.time("ExpiresAt", got.ExpiresAt, want.ExpiresAt)
@@ -1093,7 +1323,7 @@ func diffRecord(got, want auth.RefreshRecord) string {
 	return strings.Join(d, ", ")
 }
 
-func diffFamily(got, want auth.Family) string {
+func diffSession(got, want authstore.Session) string {
 	var d differ
 	d.str("ID", got.ID, want.ID)
 	d.str("UserID", got.UserID, want.UserID)
@@ -1107,7 +1337,7 @@ func diffFamily(got, want auth.Family) string {
 }
 
 // short names a hash by its first bytes.
-func short(h auth.TokenHash) string {
+func short(h authstore.TokenHash) string {
 	if h == zero {
 		return "zero"
 	}

@@ -8,28 +8,29 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jwtkit/auth"
+
+	"github.com/jwtkit/auth/authstore"
 )
 
-// TestThrottle runs the clauses of the [auth.Throttle] contract against
+// TestThrottle runs the clauses of the [authstore.Throttle] contract against
 // throttles of rate 5 per 15 minutes returned by newThrottle (each must
 // start empty): five failures in a burst are allowed and the sixth attempt
 // waits three minutes; credit returns at one failure per three minutes;
 // Reset forgets a key; keys are isolated; concurrent failures of one key are
 // all counted; a cancelled context fails.
-func TestThrottle(t *testing.T, newThrottle func(t *testing.T, rate auth.Rate) auth.Throttle) {
+func TestThrottle(t *testing.T, newThrottle func(t *testing.T, rate authstore.Rate) authstore.Throttle) {
 	t.Helper()
-	rate := auth.Rate{Limit: 5, Window: 15 * time.Minute}
+	rate := authstore.Rate{Limit: 5, Window: 15 * time.Minute}
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	wait := func(t *testing.T, th auth.Throttle, key string, at time.Time, want time.Duration) {
+	wait := func(t *testing.T, th authstore.Throttle, key string, at time.Time, want time.Duration) {
 		t.Helper()
 		got, err := th.Check(ctx, key, at)
 		if err != nil || !near(got, want) {
 			t.Errorf("Check(%s, +%v) = %v, %v; want %v", key[:8], at.Sub(now), got, err, want)
 		}
 	}
-	fail := func(t *testing.T, th auth.Throttle, key string, at time.Time) time.Duration {
+	fail := func(t *testing.T, th authstore.Throttle, key string, at time.Time) time.Duration {
 		t.Helper()
 		d, err := th.Fail(ctx, key, at)
 		if err != nil {

@@ -2,7 +2,7 @@
 // implementation of JWS, JWK and JWT: the jose library for Node.js
 // (directory jose, with its package-lock.json). jose verifies tokens the
 // library issues, fetching the library's JWK Set; the library verifies
-// tokens jose signs, fetching jose's JWK Set with auth.RemoteKeySet.
+// tokens jose signs, fetching jose's JWK Set with jwks.RemoteKeySet.
 //
 // The tests need Node.js 20.19 or newer and npm; they run "npm ci" in jose
 // when its node_modules is missing. Without Node.js or npm they skip, except
@@ -21,12 +21,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/jwks"
 )
 
 const (
@@ -36,6 +38,8 @@ const (
 	jsDir = "jose"
 	// nodeLimit bounds each Node.js process.
 	nodeLimit = 60 * time.Second
+	// tokenType is the typ header of the library's access tokens (RFC 9068).
+	tokenType = "at+jwt"
 )
 
 // algs are the algorithms checked both ways.
@@ -123,7 +127,7 @@ func TestJoseVerifiesOurTokens(t *testing.T) {
 				t.Fatal(err)
 			}
 			mux := http.NewServeMux()
-			mux.Handle("GET /.well-known/jwks.json", a.Keys())
+			mux.Handle("GET /.well-known/jwks.json", keys)
 			srv := httptest.NewServer(mux)
 			defer srv.Close()
 			jwksURL := srv.URL + "/.well-known/jwks.json"
@@ -147,7 +151,7 @@ func TestJoseVerifiesOurTokens(t *testing.T) {
 			if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 				t.Fatalf("verify.mjs printed %q: %v", stdout, err)
 			}
-			wantHeader := map[string]any{"alg": string(alg), "kid": key.ID(), "typ": auth.TokenType}
+			wantHeader := map[string]any{"alg": string(alg), "kid": key.ID(), "typ": tokenType}
 			for k, v := range wantHeader {
 				if got.ProtectedHeader[k] != v {
 					t.Errorf("jose saw header %s = %v; want %v", k, got.ProtectedHeader[k], v)
@@ -234,7 +238,7 @@ func TestWeVerifyJoseTokens(t *testing.T) {
 				t.Fatalf("sign.mjs printed %q: %v", line, err)
 			}
 
-			keys, err := auth.NewRemoteKeySet(js.JWKS)
+			keys, err := jwks.NewRemoteKeySet(js.JWKS)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -246,7 +250,7 @@ func TestWeVerifyJoseTokens(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Verify(jose %s token) = %v; want nil", alg, err)
 			}
-			if c.Subject != "jose-user" || !c.HasScope("read") || c.ID == "" || !c.HasAudience(audience) {
+			if c.Subject != "jose-user" || !c.HasScope("read") || c.ID == "" || !slices.Contains(c.Audience, audience) {
 				t.Errorf("Verify(jose %s token) claims = %+v; want sub jose-user, scope read, a jti, aud %s", alg, c, audience)
 			}
 			// RFC 7638 thumbprints agree: jose's kid is our thumbprint of

@@ -47,15 +47,15 @@ func TestAuth(t *testing.T) {
 		t.Fatalf("Refresh(rotated token) = %v; want ErrRefreshTokenReused", err)
 	}
 	if _, err := a.Refresh(ctx, second.RefreshToken, auth.Client{}); !errors.Is(err, auth.ErrRefreshTokenRevoked) {
-		t.Fatalf("Refresh(token of a revoked family) = %v; want ErrRefreshTokenRevoked", err)
+		t.Fatalf("Refresh(token of a revoked session) = %v; want ErrRefreshTokenRevoked", err)
 	}
 
 	third, err := a.StartSession(ctx, auth.Claims{Subject: user}, auth.Client{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fams, err := a.Sessions(ctx, user); err != nil || len(fams) != 1 || fams[0].ID != third.FamilyID {
-		t.Fatalf("Sessions = %v, %v; want the one live session %s", fams, err, third.FamilyID)
+	if sessions, err := a.Sessions(ctx, user); err != nil || len(sessions) != 1 || sessions[0].ID != third.SessionID {
+		t.Fatalf("Sessions = %v, %v; want the one live session %s", sessions, err, third.SessionID)
 	}
 	c, err := a.Verify(ctx, third.Access.Token)
 	if err != nil {

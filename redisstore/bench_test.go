@@ -8,14 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 )
 
-// BenchmarkRotate measures one refresh as [auth.Auth.Refresh] drives the
-// store: Lookup of the presented token, then Rotate into its successor, two
-// round trips. It reports the time of each as lookup-ns/op and rotate-ns/op.
-// Compare it with BenchmarkBaseline/redis-set, one SET against the same
-// server in the same run:
+// BenchmarkRotate measures one refresh as Auth.Refresh of package
+// github.com/jwtkit/auth drives the store: Lookup of the presented token,
+// then Rotate into its successor, two round trips. It reports the time of
+// each as lookup-ns/op and rotate-ns/op. Compare it with
+// BenchmarkBaseline/redis-set, one SET against the same server in the same
+// run:
 //
 //	go test -run '^$' -bench '^Benchmark(Rotate|Baseline)$/^(redis|redis-set)$' -count 5
 func BenchmarkRotate(b *testing.B) {
@@ -26,21 +27,21 @@ func BenchmarkRotate(b *testing.B) {
 		var (
 			seq   uint64
 			route string
-			cur   auth.RefreshRecord
+			cur   authstore.RefreshRecord
 		)
-		hash := func() auth.TokenHash {
+		hash := func() authstore.TokenHash {
 			seq++
 			return sha256.Sum256(binary.BigEndian.AppendUint64([]byte(route), seq))
 		}
 		// signIn starts a new chain for a new user: a real chain is rotated a
 		// few hundred times at most (every access-token lifetime until the
-		// family ends), so the benchmark keeps each one that short.
+		// session ends), so the benchmark keeps each one that short.
 		signIn := func() {
 			user := fmt.Sprintf("bench-user-%d", seq)
-			route = auth.RouteFor(user)
-			fam := auth.Family{ID: fmt.Sprintf("bench-family-%d", seq), UserID: user, CreatedAt: now, ExpiresAt: now.Add(auth.DefaultFamilyTTL), RefreshedAt: now}
-			cur = auth.RefreshRecord{Hash: hash(), FamilyID: fam.ID, UserID: user, IssuedAt: now, ExpiresAt: now.Add(auth.DefaultRefreshTTL)}
-			if err := s.CreateFamily(ctx, fam, cur); err != nil {
+			route = authstore.RouteFor(user)
+			sess := authstore.Session{ID: fmt.Sprintf("bench-session-%d", seq), UserID: user, CreatedAt: now, ExpiresAt: now.Add(benchSessionTTL), RefreshedAt: now}
+			cur = authstore.RefreshRecord{Hash: hash(), SessionID: sess.ID, UserID: user, IssuedAt: now, ExpiresAt: now.Add(benchRefreshTTL)}
+			if err := s.CreateSession(ctx, sess, cur); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -54,14 +55,14 @@ func BenchmarkRotate(b *testing.B) {
 				signIn()
 			}
 			t0 := time.Now()
-			rec, f, found, err := s.Lookup(ctx, route, cur.Hash)
+			rec, sess, found, err := s.Lookup(ctx, route, cur.Hash)
 			lookup += time.Since(t0)
-			if err != nil || !found || rec.Used() || !f.RevokedAt.IsZero() {
+			if err != nil || !found || rec.Used() || !sess.RevokedAt.IsZero() {
 				b.Fatalf("Lookup = %+v, %v, %v", rec, found, err)
 			}
-			next := auth.RefreshRecord{Hash: hash(), FamilyID: f.ID, UserID: rec.UserID, IssuedAt: now, ExpiresAt: now.Add(auth.DefaultRefreshTTL)}
+			next := authstore.RefreshRecord{Hash: hash(), SessionID: sess.ID, UserID: rec.UserID, IssuedAt: now, ExpiresAt: now.Add(benchRefreshTTL)}
 			t1 := time.Now()
-			ok, err := s.Rotate(ctx, route, cur.Hash, auth.TokenHash{}, next)
+			ok, err := s.Rotate(ctx, route, cur.Hash, authstore.TokenHash{}, next)
 			rotate += time.Since(t1)
 			if !ok || err != nil {
 				b.Fatalf("Rotate = %v, %v", ok, err)
@@ -73,8 +74,15 @@ func BenchmarkRotate(b *testing.B) {
 	})
 }
 
-// chainLength is how many rotations BenchmarkRotate makes in one family.
+// chainLength is how many rotations BenchmarkRotate makes in one session.
 const chainLength = 500
+
+// The lifetimes of the sessions and tokens of BenchmarkRotate: the
+// library's defaults.
+const (
+	benchSessionTTL = 30 * 24 * time.Hour
+	benchRefreshTTL = 7 * 24 * time.Hour
+)
 
 // BenchmarkBaseline measures one SET of one key: the cost of one round
 // trip to the server.

@@ -1,16 +1,18 @@
-// Package redisstore keeps the refresh-token families, the access-token
-// revocations and the login throttle of [github.com/jwtkit/auth] in Redis,
-// shared by every instance of a service, on a single server or on Redis
-// Cluster alike. It needs Redis 7.0 or later, or a compatible server.
+// Package redisstore keeps the sessions and their refresh tokens, the
+// access-token revocations and the login throttle of
+// [github.com/jwtkit/auth] in Redis, shared by every instance of a service,
+// on a single server or on Redis Cluster alike. It needs Redis 7.0 or
+// later, or a compatible server. Of the library it imports only the store
+// contract, [github.com/jwtkit/auth/authstore].
 //
-// [Store] is an [auth.RefreshStore] and an [auth.RevocationStore];
-// [Throttle] is an [auth.Throttle]. Both take any [redis.UniversalClient]:
+// [Store] is an [authstore.RefreshStore] and an [authstore.RevocationStore];
+// [Throttle] is an [authstore.Throttle]. Both take any [redis.UniversalClient]:
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
 //	// or redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
 //	store, err := redisstore.New(rdb)
 //	if err != nil { ... }
-//	throttle, err := redisstore.NewThrottle(rdb, auth.DefaultLoginRate)
+//	throttle, err := redisstore.NewThrottle(rdb, authstore.Rate{Limit: 5, Window: 15 * time.Minute})
 //	if err != nil { ... }
 //	a, err := auth.New(
 //		auth.WithKeys(keys), auth.WithIssuer(iss), auth.WithAudience(aud),
@@ -26,24 +28,24 @@
 //
 // Every key begins with the prefix of [WithKeyPrefix] ("auth:" by default;
 // P below). Every key that holds a user's data carries the user's routing
-// key R, [auth.RouteFor](userID), as its hash tag; R is also the first
-// [auth.RouteLen] characters of each of the user's refresh tokens, so a
+// key R, [authstore.RouteFor](userID), as its hash tag; R is also the first
+// [authstore.RouteLen] characters of each of the user's refresh tokens, so a
 // store reaches a token's keys from the token alone. TOKEN is the SHA-256
 // of a refresh token in unpadded base64url (never the token itself).
 //
-//	P{R}:t:TOKEN   string   a refresh token's family id; expires with the token
-//	P{R}:f:FAMILY  hash     a family: user, created, expires, refreshed, revoked, user agent,
-//	                        address, and a field t:TOKEN per token of the family holding the
-//	                        token's issued, expires, used and successor
-//	P{R}:fams      zset     the route's family ids, scored by CreatedAt
-//	P{R}:due       zset     f:FAMILY and t:TOKEN+FAMILY, scored by when each becomes purgeable:
-//	                        a family at its ExpiresAt (0 once revoked), a token at its ExpiresAt
-//	P{R}:pb        string   the route's bound in the purge index (see below)
-//	P{R}:d:JTI     set      the users whose access token JTI is denied
-//	P{R}:cut       hash     user id to access-token cutoff
-//	P purge        zset     the purge index: routes, scored by a lower bound of their
-//	                        earliest due time
-//	P throttle:KEY string   a throttle key's theoretical arrival time
+//	P{R}:t:TOKEN    string   a refresh token's session id; expires with the token
+//	P{R}:f:SESSION  hash     a session: user, created, expires, refreshed, revoked, user agent,
+//	                         address, and a field t:TOKEN per token of the session holding the
+//	                         token's issued, expires, used and successor
+//	P{R}:fams       zset     the route's session ids, scored by CreatedAt
+//	P{R}:due        zset     f:SESSION and t:TOKEN+SESSION, scored by when each becomes purgeable:
+//	                         a session at its ExpiresAt (0 once revoked), a token at its ExpiresAt
+//	P{R}:pb         string   the route's bound in the purge index (see below)
+//	P{R}:d:JTI      set      the users whose access token JTI is denied
+//	P{R}:cut        hash     user id to access-token cutoff
+//	P purge         zset     the purge index: routes, scored by a lower bound of their
+//	                         earliest due time
+//	P throttle:KEY  string   a throttle key's theoretical arrival time
 //
 // Times are stored as decimal microseconds since the Unix epoch, and come
 // back in UTC, equal to what was stored to the microsecond.
@@ -52,17 +54,17 @@
 //
 // All keys of one route hash to the slot of R, so every operation on a
 // user's data is one Lua script (or one command) that runs atomically on the
-// node serving that slot: CreateFamily, Lookup, Rotate, RevokeFamily,
-// RevokeUser and Families in the slot of the user's route; Revoked,
+// node serving that slot: CreateSession, Lookup, Rotate, RevokeSession,
+// RevokeUser and Sessions in the slot of the user's route; Revoked,
 // DenyToken and CutOff likewise, so a revocation check is one round trip;
 // each Throttle method on its one key. Users whose routes lie in different
 // slots never contend. A few scripts read keys whose names they build from
-// the route's prefix (the family of a token, the families of a user): those
+// the route's prefix (the session of a token, the sessions of a user): those
 // keys are in the same slot, which Redis Cluster allows.
 //
 // The purge index, P purge, lives in a slot of its own. It is not part of
-// any atomic operation, so its writes are separate commands: CreateFamily,
-// RevokeFamily and RevokeUser lower the route's score (ZADD LT) before their
+// any atomic operation, so its writes are separate commands: CreateSession,
+// RevokeSession and RevokeUser lower the route's score (ZADD LT) before their
 // script, so that their failure leaves no unindexed data; after any script
 // that lowered the route's bound ([Store.Rotate] included, which in the
 // common case does not) the store lowers the score again, to close the race
@@ -82,22 +84,24 @@
 //
 // # Memory and expiry
 //
-// Redis deletes records by itself: a family, and a token's key, the expiry
-// margin ([WithExpiryMargin], one minute by default) after their ExpiresAt,
-// so that Lookup reports a just-expired token as expired rather than
-// unknown; a route's family list and due index with its last family; a
-// denied jti at the token's exp plus [auth.MaxLeeway] (a verifier with a
-// leeway accepts a token that long after exp); a cutoff at its time plus
-// [auth.MaxAccessTTL] plus [auth.MaxLeeway]; a throttle key when its credit
-// is fully restored. Memory is thus bounded by the sessions and revocations
-// that can still matter, even if Purge never runs. Purge deletes revoked
-// families, which would otherwise stay (recognisably revoked) until their
-// ExpiresAt, and expired tokens and families before Redis would; it also
-// removes an expired token's state from its family's hash, where it would
-// otherwise stay (some 100 bytes a token) until the family expires. Run it
-// periodically, as [auth.Auth.Purge] does. [WithMaxFamiliesPerUser] (100
-// by default) caps the families of one user, evicting the oldest revoked
-// or expired ones first.
+// Redis deletes records by itself: a session, and a token's key, the
+// expiry margin ([WithExpiryMargin], one minute by default) after their
+// ExpiresAt, so that Lookup reports a just-expired token as expired rather
+// than unknown; a route's session list and due index with its last
+// session; a denied jti at the token's exp plus [authstore.MaxLeeway] (a
+// verifier with a leeway accepts a token that long after exp); a cutoff at
+// its time plus [authstore.MaxAccessTTL] plus [authstore.MaxLeeway]; a
+// throttle key when its credit is fully restored. Memory is thus bounded by
+// the sessions and revocations that can still matter, even if Purge never
+// runs. Purge deletes revoked sessions, which would otherwise stay
+// (recognisably revoked) until their ExpiresAt, and expired tokens and
+// sessions before Redis would; it also removes an expired token's state
+// from its session's hash, where it would otherwise stay (some 100 bytes a
+// token) until the session expires. It leaves revocation entries to Redis.
+// Run it periodically, in a loop until it returns less than its limit, as
+// Auth.Purge of package github.com/jwtkit/auth does.
+// [WithMaxSessionsPerUser] (100 by default) caps the sessions of one user,
+// evicting the oldest revoked or expired ones first.
 //
 // Expiry times are absolute (PEXPIREAT) and read against the Redis server's
 // clock; the margin covers a small skew between it and the services'
@@ -106,8 +110,8 @@
 // # Errors
 //
 // A method returns an error for a failure of Redis or of the context, or a
-// call that breaks a precondition of the contract (a duplicate family id or
-// token hash, a token of another family); the message begins with
+// call that breaks a precondition of the contract (a duplicate session id
+// or token hash, a token of another session); the message begins with
 // "redisstore: " and wraps the cause. A missing record is never an error:
 // redis.Nil does not escape. The write that follows a successful script,
 // lowering the route's score in the purge index, cannot make the

@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/redisstore"
 )
 
@@ -22,7 +23,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	throttle, err := redisstore.NewThrottle(rdb, auth.DefaultLoginRate, redisstore.WithKeyPrefix("myapp:auth:"))
+	throttle, err := redisstore.NewThrottle(rdb, authstore.Rate{Limit: 5, Window: 15 * time.Minute}, redisstore.WithKeyPrefix("myapp:auth:"))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/redisstore"
 )
 
@@ -30,15 +30,15 @@ func TestExpiry(t *testing.T) {
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond).Add(123 * time.Microsecond)
 	user := uuid.NewString()
-	route := auth.RouteFor(user)
+	route := authstore.RouteFor(user)
 	pre := prefix + "{" + route + "}:"
-	f := auth.Family{ID: uuid.NewString(), UserID: user, CreatedAt: now, ExpiresAt: now.Add(time.Hour), RefreshedAt: now}
-	r := auth.RefreshRecord{Hash: randomHash(), FamilyID: f.ID, UserID: user, IssuedAt: now, ExpiresAt: now.Add(30 * time.Minute)}
-	if err := s.CreateFamily(ctx, f, r); err != nil {
+	sess := authstore.Session{ID: uuid.NewString(), UserID: user, CreatedAt: now, ExpiresAt: now.Add(time.Hour), RefreshedAt: now}
+	r := authstore.RefreshRecord{Hash: randomHash(), SessionID: sess.ID, UserID: user, IssuedAt: now, ExpiresAt: now.Add(30 * time.Minute)}
+	if err := s.CreateSession(ctx, sess, r); err != nil {
 		t.Fatal(err)
 	}
-	next := auth.RefreshRecord{Hash: randomHash(), FamilyID: f.ID, UserID: user, IssuedAt: now, ExpiresAt: now.Add(40 * time.Minute)}
-	if ok, err := s.Rotate(ctx, route, r.Hash, auth.TokenHash{}, next); !ok || err != nil {
+	next := authstore.RefreshRecord{Hash: randomHash(), SessionID: sess.ID, UserID: user, IssuedAt: now, ExpiresAt: now.Add(40 * time.Minute)}
+	if ok, err := s.Rotate(ctx, route, r.Hash, authstore.TokenHash{}, next); !ok || err != nil {
 		t.Fatalf("Rotate = %v, %v", ok, err)
 	}
 	jti := uuid.NewString()
@@ -53,14 +53,14 @@ func TestExpiry(t *testing.T) {
 		key  string
 		want time.Time
 	}{
-		{pre + "f:" + f.ID, f.ExpiresAt.Add(margin)},
+		{pre + "f:" + sess.ID, sess.ExpiresAt.Add(margin)},
 		{pre + "t:" + tokenID(r.Hash), r.ExpiresAt.Add(margin)},
 		{pre + "t:" + tokenID(next.Hash), next.ExpiresAt.Add(margin)},
-		{pre + "fams", f.ExpiresAt.Add(margin)},
-		{pre + "due", f.ExpiresAt.Add(margin)},
-		{pre + "pb", f.ExpiresAt.Add(margin)},
-		{pre + "d:" + jti, exp.Add(auth.MaxLeeway)},
-		{pre + "cut", now.Add(auth.MaxAccessTTL + auth.MaxLeeway)},
+		{pre + "fams", sess.ExpiresAt.Add(margin)},
+		{pre + "due", sess.ExpiresAt.Add(margin)},
+		{pre + "pb", sess.ExpiresAt.Add(margin)},
+		{pre + "d:" + jti, exp.Add(authstore.MaxLeeway)},
+		{pre + "cut", now.Add(authstore.MaxAccessTTL + authstore.MaxLeeway)},
 	} {
 		got, err := c.PExpireTime(ctx, tt.key).Result()
 		if err != nil {
@@ -71,7 +71,7 @@ func TestExpiry(t *testing.T) {
 		}
 	}
 
-	th, err := redisstore.NewThrottle(c, auth.Rate{Limit: 5, Window: 15 * time.Minute}, redisstore.WithKeyPrefix(prefix))
+	th, err := redisstore.NewThrottle(c, authstore.Rate{Limit: 5, Window: 15 * time.Minute}, redisstore.WithKeyPrefix(prefix))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,23 +96,23 @@ func TestExpiryByRedis(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	end := now.Add(100 * time.Millisecond)
 	user := uuid.NewString()
-	f := auth.Family{ID: uuid.NewString(), UserID: user, CreatedAt: now, ExpiresAt: end, RefreshedAt: now}
-	r := auth.RefreshRecord{Hash: randomHash(), FamilyID: f.ID, UserID: user, IssuedAt: now, ExpiresAt: end}
-	if err := s.CreateFamily(ctx, f, r); err != nil {
+	sess := authstore.Session{ID: uuid.NewString(), UserID: user, CreatedAt: now, ExpiresAt: end, RefreshedAt: now}
+	r := authstore.RefreshRecord{Hash: randomHash(), SessionID: sess.ID, UserID: user, IssuedAt: now, ExpiresAt: end}
+	if err := s.CreateSession(ctx, sess, r); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DenyToken(ctx, user, "j", end.Add(-auth.MaxLeeway)); err != nil {
+	if err := s.DenyToken(ctx, user, "j", end.Add(-authstore.MaxLeeway)); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Until(end.Add(50 * time.Millisecond)))
-	if _, _, found, err := s.Lookup(ctx, auth.RouteFor(user), r.Hash); !found || err != nil {
+	if _, _, found, err := s.Lookup(ctx, authstore.RouteFor(user), r.Hash); !found || err != nil {
 		t.Errorf("Lookup within the margin = %v, %v; want true, nil", found, err)
 	}
-	if ok, err := s.Revoked(ctx, &auth.Claims{Subject: user, ID: "j", IssuedAt: now}); ok || err != nil {
+	if ok, err := s.Revoked(ctx, user, "j", now); ok || err != nil {
 		t.Errorf("Revoked after the denial expired = %v, %v; want false, nil", ok, err)
 	}
 	time.Sleep(time.Until(end.Add(margin + 50*time.Millisecond)))
-	if _, _, found, err := s.Lookup(ctx, auth.RouteFor(user), r.Hash); found || err != nil {
+	if _, _, found, err := s.Lookup(ctx, authstore.RouteFor(user), r.Hash); found || err != nil {
 		t.Errorf("Lookup past the margin = %v, %v; want false, nil", found, err)
 	}
 	// The route's index expired with its records; Purge finds the route
@@ -126,60 +126,71 @@ func TestExpiryByRedis(t *testing.T) {
 	}
 }
 
-// At the cap of families per user, CreateFamily evicts the oldest revoked
-// or expired families first, then the oldest live ones.
-func TestMaxFamiliesPerUser(t *testing.T) {
+// At the cap of sessions per user, CreateSession evicts the oldest revoked
+// or expired sessions first, then the oldest live ones.
+func TestMaxSessionsPerUser(t *testing.T) {
+	const limit = 10
 	ctx := t.Context()
 	c := newClient(t)
-	s, err := redisstore.New(c, redisstore.WithKeyPrefix(newPrefix(t, c)), redisstore.WithMaxFamiliesPerUser(3))
+	s, err := redisstore.New(c, redisstore.WithKeyPrefix(newPrefix(t, c)), redisstore.WithMaxSessionsPerUser(limit))
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	user, other := uuid.NewString(), uuid.NewString()
-	var recs []auth.RefreshRecord
-	login := func(user string, i int) auth.Family {
+	login := func(user string, i int) (authstore.Session, authstore.RefreshRecord) {
 		t.Helper()
 		at := now.Add(time.Duration(i) * time.Second)
-		f := auth.Family{ID: uuid.NewString(), UserID: user, CreatedAt: at, ExpiresAt: at.Add(time.Hour), RefreshedAt: at}
-		r := auth.RefreshRecord{Hash: randomHash(), FamilyID: f.ID, UserID: user, IssuedAt: at, ExpiresAt: at.Add(time.Hour)}
-		if err := s.CreateFamily(ctx, f, r); err != nil {
+		sess := authstore.Session{ID: uuid.NewString(), UserID: user, CreatedAt: at, ExpiresAt: at.Add(time.Hour), RefreshedAt: at}
+		r := authstore.RefreshRecord{Hash: randomHash(), SessionID: sess.ID, UserID: user, IssuedAt: at, ExpiresAt: at.Add(time.Hour)}
+		if err := s.CreateSession(ctx, sess, r); err != nil {
 			t.Fatal(err)
 		}
-		recs = append(recs, r)
-		return f
+		return sess, r
 	}
-	ids := func(fams []auth.Family) []string {
+	ids := func(list []authstore.Session) []string {
 		var out []string
-		for _, f := range fams {
-			out = append(out, f.ID)
+		for _, sess := range list {
+			out = append(out, sess.ID)
 		}
 		return out
 	}
-	f0, f1, f2 := login(user, 0), login(user, 1), login(user, 2)
-	g := login(other, 3)
-	if _, err := s.RevokeFamily(ctx, user, f1.ID, now); err != nil {
+	var (
+		sessions []authstore.Session
+		recs     []authstore.RefreshRecord
+	)
+	for i := range limit {
+		sess, r := login(user, i)
+		sessions, recs = append(sessions, sess), append(recs, r)
+	}
+	theirs, _ := login(other, limit)
+	if _, err := s.RevokeSession(ctx, user, sessions[1].ID, now); err != nil {
 		t.Fatal(err)
 	}
-	f3 := login(user, 4) // evicts f1, revoked
-	f4 := login(user, 5) // evicts f0, the oldest live one
-	fams, err := s.Families(ctx, user, now.Add(10*time.Second))
+	for i := limit + 1; i <= limit+2; i++ { // the first evicts sessions[1], revoked; the second sessions[0], the oldest live one
+		sess, r := login(user, i)
+		sessions, recs = append(sessions, sess), append(recs, r)
+	}
+	got, err := s.Sessions(ctx, user, now.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := strings.Join(ids(fams), ","), strings.Join([]string{f4.ID, f3.ID, f2.ID}, ","); got != want {
-		t.Errorf("Families = %s; want %s", got, want)
+	var want []string
+	for i := len(sessions) - 1; i >= 2; i-- {
+		want = append(want, sessions[i].ID)
 	}
-	for i, want := range []bool{false, false, true, true, true, true} {
-		_, _, found, err := s.Lookup(ctx, auth.RouteFor(recs[i].UserID), recs[i].Hash)
-		if found != want || err != nil {
+	if got, want := strings.Join(ids(got), ","), strings.Join(want, ","); got != want {
+		t.Errorf("Sessions = %s; want %s", got, want)
+	}
+	for i, r := range recs {
+		_, _, found, err := s.Lookup(ctx, authstore.RouteFor(r.UserID), r.Hash)
+		if want := i >= 2; found != want || err != nil {
 			t.Errorf("Lookup(token %d) = %v, %v; want %v, nil", i, found, err, want)
 		}
 	}
-	if fams, err := s.Families(ctx, other, now); err != nil || len(fams) != 1 || fams[0].ID != g.ID {
-		t.Errorf("Families(other) = %v, %v; want %s alone", ids(fams), err, g.ID)
+	if list, err := s.Sessions(ctx, other, now); err != nil || len(list) != 1 || list[0].ID != theirs.ID {
+		t.Errorf("Sessions(other) = %v, %v; want %s alone", ids(list), err, theirs.ID)
 	}
-	_ = f0
 }
 
 // A broken precondition is an error; a missing record never is; a failing
@@ -190,32 +201,32 @@ func TestErrors(t *testing.T) {
 	s := newStore(t, c)
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	user := uuid.NewString()
-	route := auth.RouteFor(user)
-	f := auth.Family{ID: uuid.NewString(), UserID: user, CreatedAt: now, ExpiresAt: now.Add(time.Hour), RefreshedAt: now}
-	r := auth.RefreshRecord{Hash: randomHash(), FamilyID: f.ID, UserID: user, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
-	if err := s.CreateFamily(ctx, f, r); err != nil {
+	route := authstore.RouteFor(user)
+	sess := authstore.Session{ID: uuid.NewString(), UserID: user, CreatedAt: now, ExpiresAt: now.Add(time.Hour), RefreshedAt: now}
+	r := authstore.RefreshRecord{Hash: randomHash(), SessionID: sess.ID, UserID: user, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := s.CreateSession(ctx, sess, r); err != nil {
 		t.Fatal(err)
 	}
 	again := r
 	again.Hash = randomHash()
-	if err := s.CreateFamily(ctx, f, again); err == nil {
-		t.Error("CreateFamily(existing family id) = nil; want an error")
+	if err := s.CreateSession(ctx, sess, again); err == nil {
+		t.Error("CreateSession(existing session id) = nil; want an error")
 	}
-	f2 := f
-	f2.ID = uuid.NewString()
+	sess2 := sess
+	sess2.ID = uuid.NewString()
 	r2 := r
-	r2.FamilyID = f2.ID
-	if err := s.CreateFamily(ctx, f2, r2); err == nil {
-		t.Error("CreateFamily(existing token hash) = nil; want an error")
+	r2.SessionID = sess2.ID
+	if err := s.CreateSession(ctx, sess2, r2); err == nil {
+		t.Error("CreateSession(existing token hash) = nil; want an error")
 	}
-	if err := s.CreateFamily(ctx, f2, r); err == nil {
-		t.Error("CreateFamily(token of another family) = nil; want an error")
+	if err := s.CreateSession(ctx, sess2, r); err == nil {
+		t.Error("CreateSession(token of another session) = nil; want an error")
 	}
-	other := auth.RefreshRecord{Hash: randomHash(), FamilyID: uuid.NewString(), UserID: user, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
-	if _, err := s.Rotate(ctx, route, r.Hash, auth.TokenHash{}, other); err == nil {
-		t.Error("Rotate(next of another family) = nil error; want one")
+	other := authstore.RefreshRecord{Hash: randomHash(), SessionID: uuid.NewString(), UserID: user, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if _, err := s.Rotate(ctx, route, r.Hash, authstore.TokenHash{}, other); err == nil {
+		t.Error("Rotate(next of another session) = nil error; want one")
 	}
-	if _, err := s.Rotate(ctx, route, r.Hash, auth.TokenHash{}, auth.RefreshRecord{FamilyID: f.ID, UserID: user, IssuedAt: now, ExpiresAt: now}); err == nil {
+	if _, err := s.Rotate(ctx, route, r.Hash, authstore.TokenHash{}, authstore.RefreshRecord{SessionID: sess.ID, UserID: user, IssuedAt: now, ExpiresAt: now}); err == nil {
 		t.Error("Rotate(next with a zero hash) = nil error; want one")
 	}
 	if _, err := s.Purge(ctx, now, 0); err == nil {
@@ -247,16 +258,16 @@ func TestErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, err := range map[string]error{
-		"CreateFamily": ds.CreateFamily(ctx, f, r),
-		"Lookup":       func() error { _, _, _, err := ds.Lookup(ctx, route, r.Hash); return err }(),
-		"Rotate":       func() error { _, err := ds.Rotate(ctx, route, r.Hash, auth.TokenHash{}, other); return err }(),
-		"RevokeFamily": func() error { _, err := ds.RevokeFamily(ctx, user, f.ID, now); return err }(),
-		"RevokeUser":   func() error { _, err := ds.RevokeUser(ctx, user, now); return err }(),
-		"Families":     func() error { _, err := ds.Families(ctx, user, now); return err }(),
-		"Purge":        func() error { _, err := ds.Purge(ctx, now, 10); return err }(),
-		"Revoked":      func() error { _, err := ds.Revoked(ctx, &auth.Claims{Subject: user}); return err }(),
-		"DenyToken":    ds.DenyToken(ctx, user, "j", now),
-		"CutOff":       ds.CutOff(ctx, user, now),
+		"CreateSession": ds.CreateSession(ctx, sess, r),
+		"Lookup":        func() error { _, _, _, err := ds.Lookup(ctx, route, r.Hash); return err }(),
+		"Rotate":        func() error { _, err := ds.Rotate(ctx, route, r.Hash, authstore.TokenHash{}, other); return err }(),
+		"RevokeSession": func() error { _, err := ds.RevokeSession(ctx, user, sess.ID, now); return err }(),
+		"RevokeUser":    func() error { _, err := ds.RevokeUser(ctx, user, now); return err }(),
+		"Sessions":      func() error { _, err := ds.Sessions(ctx, user, now); return err }(),
+		"Purge":         func() error { _, err := ds.Purge(ctx, now, 10); return err }(),
+		"Revoked":       func() error { _, err := ds.Revoked(ctx, user, "", time.Time{}); return err }(),
+		"DenyToken":     ds.DenyToken(ctx, user, "j", now),
+		"CutOff":        ds.CutOff(ctx, user, now),
 	} {
 		if err == nil || !strings.HasPrefix(err.Error(), "redisstore: ") || errors.Is(err, redis.Nil) {
 			t.Errorf("%s with Redis down = %v; want an error beginning with redisstore:", name, err)

@@ -5,12 +5,18 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/internal/testenv"
 )
+
+// testRate is a throttle rate of 5 failures per 15 minutes, the library's
+// default login rate.
+var testRate = authstore.Rate{Limit: 5, Window: 15 * time.Minute}
 
 // newClient returns a client of the test Redis, closed when t ends.
 func newClient(t testing.TB) redis.UniversalClient {

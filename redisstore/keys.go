@@ -6,35 +6,37 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 )
 
 // The key layout. PREFIX is the key prefix, ROUTE a routing key
-// ([auth.RouteFor] of a user id, the first [auth.RouteLen] characters of the
-// user's refresh tokens), TOKEN a token hash in unpadded base64url. Every
-// key of one route begins with routePrefix, PREFIX{ROUTE}:, so all of them
-// hash to the slot of ROUTE.
+// ([authstore.RouteFor] of a user id, the first [authstore.RouteLen]
+// characters of the user's refresh tokens), TOKEN a token hash in unpadded
+// base64url. Every key of one route begins with routePrefix,
+// PREFIX{ROUTE}:, so all of them hash to the slot of ROUTE. The names of
+// the keys (f:, fams) and of the Lua variables (fid) predate the word
+// session; they stay, so that deployed data keeps working.
 //
-//	PREFIX{ROUTE}:t:TOKEN     string: the family id of a refresh token
-//	PREFIX{ROUTE}:f:FAMILY    hash: one family, and its tokens
-//	PREFIX{ROUTE}:fams        sorted set: family ids by CreatedAt
-//	PREFIX{ROUTE}:due         sorted set: f:FAMILY and t:TOKEN+FAMILY by when they become purgeable
+//	PREFIX{ROUTE}:t:TOKEN     string: the session id of a refresh token
+//	PREFIX{ROUTE}:f:SESSION   hash: one session, and its tokens
+//	PREFIX{ROUTE}:fams        sorted set: session ids by CreatedAt
+//	PREFIX{ROUTE}:due         sorted set: f:SESSION and t:TOKEN+SESSION by when they become purgeable
 //	PREFIX{ROUTE}:pb          string: the route's bound in the purge index
 //	PREFIX{ROUTE}:d:JTI       set: the user ids whose access token JTI is denied
 //	PREFIX{ROUTE}:cut         hash: user id to access-token cutoff
 //	PREFIX purge              sorted set: routes by a lower bound of their earliest due time
 //	PREFIX throttle:KEY       string: a throttle key's theoretical arrival time
 //
-// Field names of a family hash: u user id, c created, e expires, r
+// Field names of a session hash: u user id, c created, e expires, r
 // refreshed, v revoked (absent while live), a user agent, d address, and
-// t:TOKEN for each token of the family, whose value is the token's state
-// (see tokenRecord). A token's key only leads from the token to its family,
-// and expires with the token; a rotation thus writes the family hash, the
-// new token's key and the due index, and nothing else.
+// t:TOKEN for each token of the session, whose value is the token's state
+// (see tokenRecord). A token's key only leads from the token to its
+// session, and expires with the token; a rotation thus writes the session
+// hash, the new token's key and the due index, and nothing else.
 const (
 	tokenKey    = "t:"
-	familyKey   = "f:"
-	familiesKey = "fams"
+	sessionKey  = "f:"
+	sessionsKey = "fams"
 	dueKey      = "due"
 	boundKey    = "pb"
 	deniedKey   = "d:"
@@ -49,7 +51,7 @@ func (c *config) routePrefix(route string) string { return c.prefix + "{" + rout
 // validRoute reports whether route can be a routing key: anything else
 // cannot hold a token.
 func validRoute(route string) bool {
-	if len(route) != auth.RouteLen {
+	if len(route) != authstore.RouteLen {
 		return false
 	}
 	for i := 0; i < len(route); i++ {
@@ -63,11 +65,11 @@ func validRoute(route string) bool {
 }
 
 // tokenID names a token hash in keys and fields.
-func tokenID(h auth.TokenHash) string { return base64.RawURLEncoding.EncodeToString(h[:]) }
+func tokenID(h authstore.TokenHash) string { return base64.RawURLEncoding.EncodeToString(h[:]) }
 
 // parseTokenID is the inverse of tokenID.
-func parseTokenID(s string) (auth.TokenHash, bool) {
-	var h auth.TokenHash
+func parseTokenID(s string) (authstore.TokenHash, bool) {
+	var h authstore.TokenHash
 	if base64.RawURLEncoding.EncodedLen(len(h)) != len(s) {
 		return h, false
 	}
@@ -84,10 +86,10 @@ func micro(t time.Time) string {
 	return strconv.FormatInt(t.UnixMicro(), 10)
 }
 
-// tokenRecord encodes the state of a token as its family keeps it:
+// tokenRecord encodes the state of a token as its session keeps it:
 // "ISSUED,EXPIRES,USED,SUCCESSOR", times in microseconds, USED and SUCCESSOR
 // empty when absent.
-func tokenRecord(r auth.RefreshRecord) string {
+func tokenRecord(r authstore.RefreshRecord) string {
 	var succ string
 	if r.HasSuccessor() {
 		succ = tokenID(r.Successor)
@@ -96,12 +98,12 @@ func tokenRecord(r auth.RefreshRecord) string {
 }
 
 // parseTokenRecord decodes s, encoded by tokenRecord, into r.
-func parseTokenRecord(s string, r *auth.RefreshRecord) bool {
+func parseTokenRecord(s string, r *authstore.RefreshRecord) bool {
 	f := strings.Split(s, ",")
 	if len(f) != 4 {
 		return false
 	}
-	r.Successor = auth.TokenHash{}
+	r.Successor = authstore.TokenHash{}
 	if f[3] != "" {
 		var ok bool
 		if r.Successor, ok = parseTokenID(f[3]); !ok {

@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/redisstore"
 )
 
@@ -95,7 +95,7 @@ func testHashTags(t *testing.T, c redis.UniversalClient) {
 	for _, user := range users {
 		exercise(t, s, user, now)
 	}
-	th, err := redisstore.NewThrottle(c, auth.DefaultLoginRate, redisstore.WithKeyPrefix(prefix))
+	th, err := redisstore.NewThrottle(c, testRate, redisstore.WithKeyPrefix(prefix))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func testHashTags(t *testing.T, c redis.UniversalClient) {
 	}
 	routes := map[string]bool{}
 	for _, user := range users {
-		routes[auth.RouteFor(user)] = true
+		routes[authstore.RouteFor(user)] = true
 	}
 	kinds := map[string]int{}
 	for _, key := range keys {
@@ -122,18 +122,18 @@ func testHashTags(t *testing.T, c redis.UniversalClient) {
 			kinds["throttle"]++
 			continue
 		}
-		if len(rest) < auth.RouteLen+3 || rest[0] != '{' || rest[auth.RouteLen+1:auth.RouteLen+3] != "}:" {
+		if len(rest) < authstore.RouteLen+3 || rest[0] != '{' || rest[authstore.RouteLen+1:authstore.RouteLen+3] != "}:" {
 			t.Errorf("key %q does not begin with %s{ROUTE}:", key, prefix)
 			continue
 		}
-		route := rest[1 : auth.RouteLen+1]
+		route := rest[1 : authstore.RouteLen+1]
 		if !routes[route] {
 			t.Errorf("key %q: route %q is none of the users'", key, route)
 		}
 		if got, want := keySlot(key), keySlot(route); got != want {
 			t.Errorf("keySlot(%q) = %d; want %d, the slot of route %q", key, got, want, route)
 		}
-		kind := rest[auth.RouteLen+3:]
+		kind := rest[authstore.RouteLen+3:]
 		if i := strings.IndexByte(kind, ':'); i >= 0 {
 			kind = kind[:i]
 		}
@@ -162,32 +162,32 @@ func testHashTags(t *testing.T, c redis.UniversalClient) {
 func exercise(t *testing.T, s *redisstore.Store, user string, now time.Time) {
 	t.Helper()
 	ctx := t.Context()
-	route := auth.RouteFor(user)
-	hash := func() auth.TokenHash { return sha256.Sum256([]byte(uuid.NewString())) }
-	newFam := func(ttl time.Duration) (auth.Family, auth.RefreshRecord) {
-		f := auth.Family{ID: uuid.NewString(), UserID: user, CreatedAt: now, ExpiresAt: now.Add(ttl), RefreshedAt: now}
-		return f, auth.RefreshRecord{Hash: hash(), FamilyID: f.ID, UserID: user, IssuedAt: now, ExpiresAt: now.Add(ttl)}
+	route := authstore.RouteFor(user)
+	hash := func() authstore.TokenHash { return sha256.Sum256([]byte(uuid.NewString())) }
+	newSess := func(ttl time.Duration) (authstore.Session, authstore.RefreshRecord) {
+		sess := authstore.Session{ID: uuid.NewString(), UserID: user, CreatedAt: now, ExpiresAt: now.Add(ttl), RefreshedAt: now}
+		return sess, authstore.RefreshRecord{Hash: hash(), SessionID: sess.ID, UserID: user, IssuedAt: now, ExpiresAt: now.Add(ttl)}
 	}
-	f1, a := newFam(24 * time.Hour)
-	f2, x := newFam(time.Minute)
-	f3, _ := newFam(24 * time.Hour)
+	s1, a := newSess(24 * time.Hour)
+	s2, x := newSess(time.Minute)
+	s3, _ := newSess(24 * time.Hour)
 	for _, p := range []struct {
-		f auth.Family
-		r auth.RefreshRecord
-	}{{f1, a}, {f2, x}, {f3, auth.RefreshRecord{Hash: hash(), FamilyID: f3.ID, UserID: user, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}}} {
-		if err := s.CreateFamily(ctx, p.f, p.r); err != nil {
-			t.Fatalf("CreateFamily = %v", err)
+		sess authstore.Session
+		r    authstore.RefreshRecord
+	}{{s1, a}, {s2, x}, {s3, authstore.RefreshRecord{Hash: hash(), SessionID: s3.ID, UserID: user, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}}} {
+		if err := s.CreateSession(ctx, p.sess, p.r); err != nil {
+			t.Fatalf("CreateSession = %v", err)
 		}
 	}
-	next := func(prev auth.RefreshRecord, d time.Duration) auth.RefreshRecord {
-		return auth.RefreshRecord{Hash: hash(), FamilyID: prev.FamilyID, UserID: user, IssuedAt: now.Add(d), ExpiresAt: now.Add(d + time.Hour)}
+	next := func(prev authstore.RefreshRecord, d time.Duration) authstore.RefreshRecord {
+		return authstore.RefreshRecord{Hash: hash(), SessionID: prev.SessionID, UserID: user, IssuedAt: now.Add(d), ExpiresAt: now.Add(d + time.Hour)}
 	}
 	b := next(a, time.Second)
 	c := next(a, 2*time.Second)
 	for _, r := range []struct {
-		old, expect auth.TokenHash
-		next        auth.RefreshRecord
-	}{{a.Hash, auth.TokenHash{}, b}, {a.Hash, b.Hash, c}} {
+		old, expect authstore.TokenHash
+		next        authstore.RefreshRecord
+	}{{a.Hash, authstore.TokenHash{}, b}, {a.Hash, b.Hash, c}} {
 		if ok, err := s.Rotate(ctx, route, r.old, r.expect, r.next); !ok || err != nil {
 			t.Fatalf("Rotate = %v, %v; want true, nil", ok, err)
 		}
@@ -195,13 +195,13 @@ func exercise(t *testing.T, s *redisstore.Store, user string, now time.Time) {
 	if _, _, found, err := s.Lookup(ctx, route, c.Hash); !found || err != nil {
 		t.Fatalf("Lookup = %v, %v; want true, nil", found, err)
 	}
-	if _, err := s.Families(ctx, user, now); err != nil {
+	if _, err := s.Sessions(ctx, user, now); err != nil {
 		t.Fatal(err)
 	}
-	if found, err := s.RevokeFamily(ctx, user, f2.ID, now); !found || err != nil {
-		t.Fatalf("RevokeFamily = %v, %v; want true, nil", found, err)
+	if found, err := s.RevokeSession(ctx, user, s2.ID, now); !found || err != nil {
+		t.Fatalf("RevokeSession = %v, %v; want true, nil", found, err)
 	}
-	// f1 and f3 are live; f2 is revoked already.
+	// s1 and s3 are live; s2 is revoked already.
 	if n, err := s.RevokeUser(ctx, user, now.Add(time.Minute)); n != 2 || err != nil {
 		t.Fatalf("RevokeUser = %d, %v; want 2, nil", n, err)
 	}
@@ -211,7 +211,7 @@ func exercise(t *testing.T, s *redisstore.Store, user string, now time.Time) {
 	if err := s.CutOff(ctx, user, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Revoked(context.WithoutCancel(ctx), &auth.Claims{Subject: user, ID: "j", IssuedAt: now}); err != nil {
+	if _, err := s.Revoked(context.WithoutCancel(ctx), user, "j", now); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,20 +1,22 @@
 package redisstore
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/jwtkit/auth"
 )
 
 // Defaults of the options.
 const (
 	// DefaultKeyPrefix begins the name of every key the package writes.
 	DefaultKeyPrefix = "auth:"
-	// DefaultExpiryMargin is how long a token or a family outlives its
+	// DefaultExpiryMargin is how long a token or a session outlives its
 	// ExpiresAt in Redis before Redis deletes it by itself.
 	DefaultExpiryMargin = time.Minute
+	// DefaultMaxSessionsPerUser is the number of sessions a [Store] keeps
+	// per user unless [WithMaxSessionsPerUser] says otherwise.
+	DefaultMaxSessionsPerUser = 100
 )
 
 // Option configures a [Store] or a [Throttle]; pass options to [New] or
@@ -23,26 +25,29 @@ type Option func(*config)
 
 type config struct {
 	prefix      string
-	maxFamilies int
+	maxSessions int
 	margin      time.Duration
 }
 
 func defaultConfig() config {
 	return config{
 		prefix:      DefaultKeyPrefix,
-		maxFamilies: auth.DefaultMaxFamiliesPerUser,
+		maxSessions: DefaultMaxSessionsPerUser,
 		margin:      DefaultExpiryMargin,
 	}
 }
 
+// errConfig is the class of the errors of [New] and [NewThrottle].
+var errConfig = errors.New("redisstore: invalid configuration")
+
 func (c *config) validate() error {
 	switch {
 	case strings.ContainsAny(c.prefix, "{}"):
-		return fmt.Errorf("%w: redisstore: key prefix %q contains a brace; braces would change the hash slots", auth.ErrConfig, c.prefix)
-	case c.maxFamilies < 1:
-		return fmt.Errorf("%w: redisstore: at most %d families per user; want at least 1", auth.ErrConfig, c.maxFamilies)
+		return fmt.Errorf("%w: key prefix %q contains a brace; braces would change the hash slots", errConfig, c.prefix)
+	case c.maxSessions < 10:
+		return fmt.Errorf("%w: WithMaxSessionsPerUser(%d); want at least 10", errConfig, c.maxSessions)
 	case c.margin < 0:
-		return fmt.Errorf("%w: redisstore: negative expiry margin %v", auth.ErrConfig, c.margin)
+		return fmt.Errorf("%w: negative expiry margin %v", errConfig, c.margin)
 	}
 	return nil
 }
@@ -53,16 +58,16 @@ func (c *config) validate() error {
 // a [Throttle] may share a prefix.
 func WithKeyPrefix(prefix string) Option { return func(c *config) { c.prefix = prefix } }
 
-// WithMaxFamiliesPerUser sets how many families (sessions) a [Store] keeps
-// per user. When [Store.CreateFamily] would give a user more than n, it first
-// deletes the user's oldest (by CreatedAt) revoked or expired families, then,
-// if the user would still have more than n live ones, the oldest live
-// families: those sessions end. The default is
-// [auth.DefaultMaxFamiliesPerUser] (100); n must be at least 1. A
-// [Throttle] ignores it.
-func WithMaxFamiliesPerUser(n int) Option { return func(c *config) { c.maxFamilies = n } }
+// WithMaxSessionsPerUser sets how many sessions a [Store] keeps per user.
+// When [Store.CreateSession] would give a user more than n, it first
+// deletes the user's oldest (by CreatedAt) revoked or expired sessions,
+// then, if the user would still have more than n live ones, the oldest
+// live sessions: those sessions end. The default is
+// [DefaultMaxSessionsPerUser] (100); n must be at least 10, as
+// [authstore.RefreshStore] requires. A [Throttle] ignores it.
+func WithMaxSessionsPerUser(n int) Option { return func(c *config) { c.maxSessions = n } }
 
-// WithExpiryMargin sets how long Redis keeps a token or a family past its
+// WithExpiryMargin sets how long Redis keeps a token or a session past its
 // ExpiresAt before deleting it by itself, so that [Store.Lookup] still
 // reports a token that has just expired as expired rather than unknown. The
 // default is [DefaultExpiryMargin] (one minute); d must not be negative. A

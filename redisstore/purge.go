@@ -36,12 +36,15 @@ func (s *Store) confirm(ctx context.Context, route, bound string) {
 }
 
 // Purge deletes at most limit items that can never be honoured again, as
-// [auth.RefreshStore] requires, and returns how many it deleted. An item is
-// a family that is revoked or whose ExpiresAt is at or before now, deleted
+// [authstore.RefreshStore] and [authstore.RevocationStore] require (one
+// Purge serves both), and returns how many it deleted. An item is a
+// session that is revoked or whose ExpiresAt is at or before now, deleted
 // with all its tokens and counted once; a token whose ExpiresAt is at or
-// before now, in a family that stays; or the index entry of a record that
-// Redis has already expired by itself. It returns less than limit only when
-// nothing is left to delete. A limit below 1 is an error.
+// before now, in a session that stays; or the index entry of a record that
+// Redis has already expired by itself. Revocation entries are never among
+// them: Redis expires each by itself once it can no longer matter. It
+// returns less than limit only when nothing is left to delete. A limit
+// below 1 is an error.
 //
 // Purge finds the routing keys with due items in the purge index, a sorted
 // set in a slot of its own, and deletes each route's items with one script
@@ -90,7 +93,7 @@ type routeBound struct {
 func (s *Store) purgeRoutes(ctx context.Context, routes []string, nowUS string, share int) (int, error) {
 	keys := func(route string) []string {
 		pre := s.cfg.routePrefix(route)
-		return []string{pre + dueKey, pre + boundKey, pre + familiesKey}
+		return []string{pre + dueKey, pre + boundKey, pre + sessionsKey}
 	}
 	cmds := make([]*redis.Cmd, len(routes))
 	var invalid []any

@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/internal/testenv"
 )
 
@@ -37,11 +37,11 @@ func TestPurgeRaceWithRotate(t *testing.T) {
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	user := uuid.NewString()
-	route := auth.RouteFor(user)
-	login := func(ttl time.Duration) auth.RefreshRecord {
-		f := auth.Family{ID: uuid.NewString(), UserID: user, CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour), RefreshedAt: now}
-		r := auth.RefreshRecord{Hash: sha256.Sum256([]byte(uuid.NewString())), FamilyID: f.ID, UserID: user, IssuedAt: now, ExpiresAt: now.Add(ttl)}
-		if err := s.CreateFamily(ctx, f, r); err != nil {
+	route := authstore.RouteFor(user)
+	login := func(ttl time.Duration) authstore.RefreshRecord {
+		sess := authstore.Session{ID: uuid.NewString(), UserID: user, CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour), RefreshedAt: now}
+		r := authstore.RefreshRecord{Hash: sha256.Sum256([]byte(uuid.NewString())), SessionID: sess.ID, UserID: user, IssuedAt: now, ExpiresAt: now.Add(ttl)}
+		if err := s.CreateSession(ctx, sess, r); err != nil {
 			t.Fatal(err)
 		}
 		return r
@@ -52,8 +52,8 @@ func TestPurgeRaceWithRotate(t *testing.T) {
 
 	s.afterPurgeScripts = func() {
 		s.afterPurgeScripts = nil
-		next := auth.RefreshRecord{Hash: sha256.Sum256([]byte(uuid.NewString())), FamilyID: b.FamilyID, UserID: user, IssuedAt: now, ExpiresAt: now.Add(90 * time.Minute)}
-		if ok, err := s.Rotate(ctx, route, b.Hash, auth.TokenHash{}, next); !ok || err != nil {
+		next := authstore.RefreshRecord{Hash: sha256.Sum256([]byte(uuid.NewString())), SessionID: b.SessionID, UserID: user, IssuedAt: now, ExpiresAt: now.Add(90 * time.Minute)}
+		if ok, err := s.Rotate(ctx, route, b.Hash, authstore.TokenHash{}, next); !ok || err != nil {
 			t.Errorf("Rotate = %v, %v; want true, nil", ok, err)
 		}
 	}

@@ -11,11 +11,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/redisstore"
 )
 
-// purgeFixture builds families under one store for the purge tests.
+// purgeFixture builds sessions under one store for the purge tests.
 type purgeFixture struct {
 	t      *testing.T
 	c      redis.UniversalClient
@@ -34,25 +34,25 @@ func newPurgeFixture(t *testing.T) *purgeFixture {
 	return &purgeFixture{t: t, c: c, s: s, prefix: prefix, now: time.Now().UTC().Truncate(time.Microsecond)}
 }
 
-func randomHash() auth.TokenHash { return sha256.Sum256([]byte(uuid.NewString())) }
+func randomHash() authstore.TokenHash { return sha256.Sum256([]byte(uuid.NewString())) }
 
-// login stores a family of user created at now whose token expires after
+// login stores a session of user created at now whose token expires after
 // ttl, and returns both.
-func (p *purgeFixture) login(user string, ttl time.Duration) (auth.Family, auth.RefreshRecord) {
+func (p *purgeFixture) login(user string, ttl time.Duration) (authstore.Session, authstore.RefreshRecord) {
 	p.t.Helper()
-	f := auth.Family{ID: uuid.NewString(), UserID: user, CreatedAt: p.now, ExpiresAt: p.now.Add(30 * 24 * time.Hour), RefreshedAt: p.now}
-	r := auth.RefreshRecord{Hash: randomHash(), FamilyID: f.ID, UserID: user, IssuedAt: p.now, ExpiresAt: p.now.Add(ttl)}
-	if err := p.s.CreateFamily(p.t.Context(), f, r); err != nil {
-		p.t.Fatalf("CreateFamily = %v", err)
+	sess := authstore.Session{ID: uuid.NewString(), UserID: user, CreatedAt: p.now, ExpiresAt: p.now.Add(30 * 24 * time.Hour), RefreshedAt: p.now}
+	r := authstore.RefreshRecord{Hash: randomHash(), SessionID: sess.ID, UserID: user, IssuedAt: p.now, ExpiresAt: p.now.Add(ttl)}
+	if err := p.s.CreateSession(p.t.Context(), sess, r); err != nil {
+		p.t.Fatalf("CreateSession = %v", err)
 	}
-	return f, r
+	return sess, r
 }
 
 // rotate rotates r into a token that expires after ttl.
-func (p *purgeFixture) rotate(r auth.RefreshRecord, ttl time.Duration) auth.RefreshRecord {
+func (p *purgeFixture) rotate(r authstore.RefreshRecord, ttl time.Duration) authstore.RefreshRecord {
 	p.t.Helper()
-	next := auth.RefreshRecord{Hash: randomHash(), FamilyID: r.FamilyID, UserID: r.UserID, IssuedAt: p.now.Add(time.Second), ExpiresAt: p.now.Add(ttl)}
-	if ok, err := p.s.Rotate(p.t.Context(), auth.RouteFor(r.UserID), r.Hash, auth.TokenHash{}, next); !ok || err != nil {
+	next := authstore.RefreshRecord{Hash: randomHash(), SessionID: r.SessionID, UserID: r.UserID, IssuedAt: p.now.Add(time.Second), ExpiresAt: p.now.Add(ttl)}
+	if ok, err := p.s.Rotate(p.t.Context(), authstore.RouteFor(r.UserID), r.Hash, authstore.TokenHash{}, next); !ok || err != nil {
 		p.t.Fatalf("Rotate = %v, %v; want true, nil", ok, err)
 	}
 	return next
@@ -82,9 +82,9 @@ func (p *purgeFixture) purgeAll(at time.Time, limit int) int {
 }
 
 // found reports whether Lookup finds r.
-func (p *purgeFixture) found(r auth.RefreshRecord) bool {
+func (p *purgeFixture) found(r authstore.RefreshRecord) bool {
 	p.t.Helper()
-	_, _, ok, err := p.s.Lookup(p.t.Context(), auth.RouteFor(r.UserID), r.Hash)
+	_, _, ok, err := p.s.Lookup(p.t.Context(), authstore.RouteFor(r.UserID), r.Hash)
 	if err != nil {
 		p.t.Fatalf("Lookup = %v", err)
 	}
@@ -98,7 +98,7 @@ func (p *purgeFixture) checkIndex(users []string, at time.Time) {
 	p.t.Helper()
 	ctx := p.t.Context()
 	for _, user := range users {
-		route := auth.RouteFor(user)
+		route := authstore.RouteFor(user)
 		first, err := p.c.ZRangeWithScores(ctx, p.prefix+"{"+route+"}:due", 0, 0).Result()
 		if err != nil {
 			p.t.Fatal(err)
@@ -121,20 +121,20 @@ func (p *purgeFixture) checkIndex(users []string, at time.Time) {
 }
 
 // Purge visits more routes than one round holds, keeps to its limit, and
-// deletes revoked families and expired tokens everywhere.
+// deletes revoked sessions and expired tokens everywhere.
 func TestPurgeManyUsers(t *testing.T) {
 	p := newPurgeFixture(t)
 	ctx := t.Context()
 	const users = 150
 	var ids []string
-	var gone, kept []auth.RefreshRecord
+	var gone, kept []authstore.RefreshRecord
 	for range users {
 		user := uuid.NewString()
 		ids = append(ids, user)
-		f, r := p.login(user, time.Hour)
+		sess, r := p.login(user, time.Hour)
 		gone = append(gone, r, p.rotate(r, time.Hour))
-		if found, err := p.s.RevokeFamily(ctx, user, f.ID, p.now); !found || err != nil {
-			t.Fatalf("RevokeFamily = %v, %v", found, err)
+		if found, err := p.s.RevokeSession(ctx, user, sess.ID, p.now); !found || err != nil {
+			t.Fatalf("RevokeSession = %v, %v", found, err)
 		}
 		_, l := p.login(user, time.Hour)
 		gone = append(gone, l)
@@ -164,7 +164,7 @@ func TestPurgeManyUsers(t *testing.T) {
 	}
 	p.checkIndex(ids, at)
 	if n := p.purgeAll(p.now.Add(40*24*time.Hour), 1000); n != users {
-		t.Errorf("Purge after every family ended = %d; want %d", n, users)
+		t.Errorf("Purge after every session ended = %d; want %d", n, users)
 	}
 	if n, err := p.c.ZCard(ctx, p.prefix+"purge").Result(); err != nil || n != 0 {
 		t.Errorf("purge index holds %d routes, %v, once everything is purged; want 0", n, err)
@@ -177,27 +177,27 @@ func TestPurgeExpiredByRedis(t *testing.T) {
 	p := newPurgeFixture(t)
 	ctx := t.Context()
 	user := uuid.NewString()
-	route := auth.RouteFor(user)
-	f, r := p.login(user, time.Hour)
+	route := authstore.RouteFor(user)
+	sess, r := p.login(user, time.Hour)
 	r2 := p.rotate(r, time.Hour)
 	_, other := p.login(user, time.Hour)
 	// What TTLs do, done at once.
 	pre := p.prefix + "{" + route + "}:"
-	for _, k := range []string{pre + "f:" + f.ID, pre + "t:" + tokenID(r.Hash), pre + "t:" + tokenID(r2.Hash), pre + "t:" + tokenID(other.Hash)} {
+	for _, k := range []string{pre + "f:" + sess.ID, pre + "t:" + tokenID(r.Hash), pre + "t:" + tokenID(r2.Hash), pre + "t:" + tokenID(other.Hash)} {
 		if n, err := p.c.Del(ctx, k).Result(); n != 1 || err != nil {
 			t.Fatalf("DEL %s = %d, %v", k, n, err)
 		}
 	}
-	// Due at +2h: the entries of r, r2 and other; the families end later.
+	// Due at +2h: the entries of r, r2 and other; the sessions end later.
 	if n := p.purgeAll(p.now.Add(2*time.Hour), 2); n != 3 {
 		t.Errorf("Purge loop = %d; want 3 stale entries", n)
 	}
-	if fams, err := p.s.Families(ctx, user, p.now); err != nil || len(fams) != 1 {
-		t.Errorf("Families = %d families, %v; want the one left", len(fams), err)
+	if sessions, err := p.s.Sessions(ctx, user, p.now); err != nil || len(sessions) != 1 {
+		t.Errorf("Sessions = %d sessions, %v; want the one left", len(sessions), err)
 	}
-	// At +40d: the stale entry of f, and the family of other.
+	// At +40d: the stale entry of sess, and the session of other.
 	if n := p.purgeAll(p.now.Add(40*24*time.Hour), 2); n != 2 {
-		t.Errorf("Purge loop at the end = %d; want 2 families", n)
+		t.Errorf("Purge loop at the end = %d; want 2 sessions", n)
 	}
 	keys, err := scanKeys(ctx, p.c, p.prefix)
 	if err != nil || len(keys) != 0 {
@@ -222,20 +222,20 @@ func TestPurgeConcurrent(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(w), 1))
 			for i := 0; i < 150; i++ {
 				user := users[rng.IntN(len(users))]
-				f := auth.Family{ID: uuid.NewString(), UserID: user, CreatedAt: p.now, ExpiresAt: p.now.Add(time.Duration(1+rng.IntN(4)) * time.Hour), RefreshedAt: p.now}
-				r := auth.RefreshRecord{Hash: randomHash(), FamilyID: f.ID, UserID: user, IssuedAt: p.now, ExpiresAt: p.now.Add(time.Duration(1+rng.IntN(120)) * time.Minute)}
-				if err := p.s.CreateFamily(ctx, f, r); err != nil {
-					t.Errorf("CreateFamily = %v", err)
+				sess := authstore.Session{ID: uuid.NewString(), UserID: user, CreatedAt: p.now, ExpiresAt: p.now.Add(time.Duration(1+rng.IntN(4)) * time.Hour), RefreshedAt: p.now}
+				r := authstore.RefreshRecord{Hash: randomHash(), SessionID: sess.ID, UserID: user, IssuedAt: p.now, ExpiresAt: p.now.Add(time.Duration(1+rng.IntN(120)) * time.Minute)}
+				if err := p.s.CreateSession(ctx, sess, r); err != nil {
+					t.Errorf("CreateSession = %v", err)
 					return
 				}
-				next := auth.RefreshRecord{Hash: randomHash(), FamilyID: f.ID, UserID: user, IssuedAt: p.now, ExpiresAt: p.now.Add(time.Duration(1+rng.IntN(120)) * time.Minute)}
-				if _, err := p.s.Rotate(ctx, auth.RouteFor(user), r.Hash, auth.TokenHash{}, next); err != nil {
+				next := authstore.RefreshRecord{Hash: randomHash(), SessionID: sess.ID, UserID: user, IssuedAt: p.now, ExpiresAt: p.now.Add(time.Duration(1+rng.IntN(120)) * time.Minute)}
+				if _, err := p.s.Rotate(ctx, authstore.RouteFor(user), r.Hash, authstore.TokenHash{}, next); err != nil {
 					t.Errorf("Rotate = %v", err)
 					return
 				}
 				if rng.IntN(3) == 0 {
-					if _, err := p.s.RevokeFamily(ctx, user, f.ID, p.now); err != nil {
-						t.Errorf("RevokeFamily = %v", err)
+					if _, err := p.s.RevokeSession(ctx, user, sess.ID, p.now); err != nil {
+						t.Errorf("RevokeSession = %v", err)
 						return
 					}
 				}
@@ -276,4 +276,4 @@ func TestPurgeConcurrent(t *testing.T) {
 }
 
 // tokenID names a token hash as the key layout does.
-func tokenID(h auth.TokenHash) string { return base64.RawURLEncoding.EncodeToString(h[:]) }
+func tokenID(h authstore.TokenHash) string { return base64.RawURLEncoding.EncodeToString(h[:]) }

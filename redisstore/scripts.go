@@ -5,9 +5,10 @@ import "github.com/redis/go-redis/v9"
 // The Lua scripts. Each runs atomically on the node that serves the slot of
 // its first key. Every key a script declares or builds begins with one
 // route's prefix ("PREFIX{ROUTE}:"), so every key it touches is in that one
-// slot; the scripts build some names (a family found through a token, the
-// families of a user) from that prefix, which Redis Cluster allows because
-// they hash to the slot of the declared keys.
+// slot; the scripts build some names (a session found through a token, the
+// sessions of a user) from that prefix, which Redis Cluster allows because
+// they hash to the slot of the declared keys. The Lua code calls a session
+// by its older name (fid, delete_family), as the key layout does.
 //
 // Times are decimal microseconds since the Unix epoch, and expiry instants
 // decimal milliseconds. A Lua number holds them exactly (they are below
@@ -68,16 +69,16 @@ local function delete_family(pre, due, fams, id)
 end
 `
 
-// createScript stores a family and its first token, making room first when
-// the user is at the cap. It returns {code, bound}: code 0 when stored, 1
-// when the family id exists, 2 when the token exists; bound as lower
-// returns it.
+// createScript stores a session and its first token, making room first
+// when the user is at the cap. It returns {code, bound}: code 0 when
+// stored, 1 when the session id exists, 2 when the token exists; bound as
+// lower returns it.
 //
-// KEYS: family, token, fams, due, bound.
-// ARGV: route prefix, family id, user id, created, expires, refreshed,
+// KEYS: session, token, fams, due, bound.
+// ARGV: route prefix, session id, user id, created, expires, refreshed,
 // revoked or "", user agent, address, token id, token record, token
-// expires, family expiry (ms), token expiry (ms), max families, family due
-// (us), index expiry (ms).
+// expires, session expiry (ms), token expiry (ms), max sessions, session
+// due (us), index expiry (ms).
 var createScript = redis.NewScript(luaPrelude + `
 local pre, fid, uid = ARGV[1], ARGV[2], ARGV[3]
 if redis.call('EXISTS', KEYS[1]) == 1 then return {1, ''} end
@@ -126,10 +127,10 @@ if tonumber(ARGV[12]) < tonumber(m) then m = ARGV[12] end
 return {0, lower(KEYS[4], KEYS[5], m)}
 `)
 
-// lookupScript returns a token's family id, the token's record and its
-// family: {family id, record, user id, created, expires, refreshed,
+// lookupScript returns a token's session id, the token's record and its
+// session: {session id, record, user id, created, expires, refreshed,
 // revoked, user agent, address}, absent values as "", or {} when the token
-// or its family is missing.
+// or its session is missing.
 //
 // KEYS: token. ARGV: route prefix, token field.
 var lookupScript = redis.NewScript(`
@@ -142,17 +143,17 @@ return {fid, f[1], f[2], f[3], f[4], f[5], f[6] or '', f[7] or '', f[8] or ''}
 
 // rotateScript is the compare-and-swap of a rotation. It returns {code,
 // bound}: code 1 when swapped, 0 when a check failed, 2 when next belongs to
-// another family or user than old, 3 when next exists; bound as lower
+// another session or user than old, 3 when next exists; bound as lower
 // returns it.
 //
-// In the common case, next expires after old and with its family, so old's
+// In the common case, next expires after old and with its session, so old's
 // entry in the due index already bounds next's, and the index lives long
 // enough: the script then leaves the index's lifetime and the route's bound
 // alone.
 //
-// KEYS: old, family of next, next, expect (old again when expect is zero),
+// KEYS: old, session of next, next, expect (old again when expect is zero),
 // due, bound.
-// ARGV: old field, expect field or "", next id, family id, user id, issued,
+// ARGV: old field, expect field or "", next id, session id, user id, issued,
 // expires, next expiry (ms).
 var rotateScript = redis.NewScript(luaPrelude + `
 local fid = redis.call('GET', KEYS[1])
@@ -188,11 +189,12 @@ if exp >= tonumber(oe) then return {1, ''} end
 return {1, lower(KEYS[5], KEYS[6], ARGV[7])}
 `)
 
-// revokeFamilyScript marks a family of a user revoked unless it is already.
+// revokeSessionScript marks a session of a user revoked unless it is
+// already.
 // It returns {found (0 or 1), bound}.
 //
-// KEYS: family, due, bound. ARGV: family id, user id, at.
-var revokeFamilyScript = redis.NewScript(luaPrelude + `
+// KEYS: session, due, bound. ARGV: session id, user id, at.
+var revokeSessionScript = redis.NewScript(luaPrelude + `
 local f = redis.call('HMGET', KEYS[1], 'u', 'v')
 if f[1] ~= ARGV[2] then return {0, ''} end
 if f[2] then return {1, ''} end
@@ -201,7 +203,7 @@ due_at(KEYS[2], 'f:' .. ARGV[1], 0, KEYS[1])
 return {1, lower(KEYS[2], KEYS[3], '0')}
 `)
 
-// revokeUserScript marks every family of a user that is live at the time
+// revokeUserScript marks every session of a user that is live at the time
 // at revoked at at. It returns {count, bound}.
 //
 // KEYS: fams, due, bound. ARGV: route prefix, user id, at.
@@ -223,12 +225,12 @@ if n == 0 then return {0, ''} end
 return {n, lower(KEYS[2], KEYS[3], '0')}
 `)
 
-// familiesScript returns the families of a user that are live at now, as
+// sessionsScript returns the sessions of a user that are live at now, as
 // groups of six values: id, created, expires, refreshed, user agent,
-// address. It forgets index entries of families that Redis has expired.
+// address. It forgets index entries of sessions that Redis has expired.
 //
 // KEYS: fams. ARGV: route prefix, user id, now.
-var familiesScript = redis.NewScript(`
+var sessionsScript = redis.NewScript(`
 local pre, uid, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local out = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
@@ -248,8 +250,8 @@ return out
 `)
 
 // purgeRouteScript deletes up to budget items of one route that are due at
-// now: a family that is revoked or expired, with all its tokens, counts
-// one, and so does an expired token of a family that stays, or the index
+// now: a session that is revoked or expired, with all its tokens, counts
+// one, and so does an expired token of a session that stays, or the index
 // entry of a record that Redis has already expired. It then records the
 // earliest due time left as the route's bound and returns {count, bound},
 // bound "" when the route has nothing left to purge.
@@ -341,7 +343,7 @@ return 0
 `)
 
 // failScript records a failure in the generic cell rate algorithm of
-// [auth.Rate.GCRA]: it moves the key's theoretical arrival time (us) one
+// [authstore.Rate.GCRA]: it moves the key's theoretical arrival time (us) one
 // interval on from itself or now, whichever is later, keeps it until it
 // passes, and returns the wait before the next attempt (us).
 //

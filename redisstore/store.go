@@ -11,13 +11,13 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 )
 
-// Store is an [auth.RefreshStore] and an [auth.RevocationStore] kept in
-// Redis, a single server or a Redis Cluster: every operation on a user's
-// data runs in the hash slot of the user's routing key (see the package
-// documentation). It is safe for concurrent use, and any number of
+// Store is an [authstore.RefreshStore] and an [authstore.RevocationStore]
+// kept in Redis, a single server or a Redis Cluster: every operation on a
+// user's data runs in the hash slot of the user's routing key (see the
+// package documentation). It is safe for concurrent use, and any number of
 // instances may share one Redis. The zero value is not usable; call [New].
 type Store struct {
 	rdb      redis.UniversalClient
@@ -30,18 +30,18 @@ type Store struct {
 }
 
 var (
-	_ auth.RefreshStore    = (*Store)(nil)
-	_ auth.RevocationStore = (*Store)(nil)
+	_ authstore.RefreshStore    = (*Store)(nil)
+	_ authstore.RevocationStore = (*Store)(nil)
 )
 
-// Errors for calls that break a precondition of [auth.RefreshStore].
+// Errors for calls that break a precondition of [authstore.RefreshStore].
 var (
-	errFamilyExists = errors.New("redisstore: family id already exists")
-	errTokenExists  = errors.New("redisstore: token hash already exists")
-	errZeroHash     = errors.New("redisstore: zero token hash")
-	errOtherFamily  = errors.New("redisstore: token of another family or user")
-	errZeroTime     = errors.New("redisstore: zero time")
-	errReply        = errors.New("redisstore: unexpected reply from redis")
+	errSessionExists = errors.New("redisstore: session id already exists")
+	errTokenExists   = errors.New("redisstore: token hash already exists")
+	errZeroHash      = errors.New("redisstore: zero token hash")
+	errOtherSession  = errors.New("redisstore: token of another session or user")
+	errZeroTime      = errors.New("redisstore: zero time")
+	errReply         = errors.New("redisstore: unexpected reply from redis")
 )
 
 // New returns a Store that keeps its data in the Redis that client reaches:
@@ -51,7 +51,7 @@ var (
 // the caller's business.
 func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	if client == nil {
-		return nil, fmt.Errorf("%w: redisstore: nil redis client", auth.ErrConfig)
+		return nil, fmt.Errorf("%w: nil redis client", errConfig)
 	}
 	c := defaultConfig()
 	for _, opt := range opts {
@@ -71,56 +71,56 @@ func wrap(op string, err error) error {
 	return fmt.Errorf("redisstore: %s: %w", op, err)
 }
 
-// CreateFamily stores fam and its first token rec in one script, as
-// [auth.RefreshStore] requires. It returns an error, and stores nothing,
-// when rec does not belong to fam, when a time it needs is zero, or when the
-// family id or the token hash is already stored under the user's routing
-// key. Taking fam.CreatedAt as the current time, it keeps the user within
-// the cap of [WithMaxFamiliesPerUser]. Redis deletes the family and the
-// token by itself once they are past their ExpiresAt by the expiry margin
-// ([WithExpiryMargin]).
+// CreateSession stores sess and its first token rec in one script, as
+// [authstore.RefreshStore] requires. It returns an error, and stores
+// nothing, when rec does not belong to sess, when a time it needs is zero,
+// or when the session id or the token hash is already stored under the
+// user's routing key. Taking sess.CreatedAt as the current time, it keeps
+// the user within the cap of [WithMaxSessionsPerUser]. Redis deletes the
+// session and the token by itself once they are past their ExpiresAt by
+// the expiry margin ([WithExpiryMargin]).
 //
-// Before the script, CreateFamily registers the user's routing key in the
+// Before the script, CreateSession registers the user's routing key in the
 // purge index, so that an error means that nothing was stored.
-func (s *Store) CreateFamily(ctx context.Context, fam auth.Family, rec auth.RefreshRecord) error {
-	const op = "create family"
+func (s *Store) CreateSession(ctx context.Context, sess authstore.Session, rec authstore.RefreshRecord) error {
+	const op = "create session"
 	if err := ctx.Err(); err != nil {
 		return wrap(op, err)
 	}
 	switch {
-	case rec.FamilyID != fam.ID || rec.UserID != fam.UserID:
-		return fmt.Errorf("%w: token of family %q and user %q created with family %q of user %q",
-			errOtherFamily, rec.FamilyID, rec.UserID, fam.ID, fam.UserID)
-	case rec.Hash == auth.TokenHash{}:
+	case rec.SessionID != sess.ID || rec.UserID != sess.UserID:
+		return fmt.Errorf("%w: token of session %q and user %q created with session %q of user %q",
+			errOtherSession, rec.SessionID, rec.UserID, sess.ID, sess.UserID)
+	case rec.Hash == authstore.TokenHash{}:
 		return errZeroHash
-	case fam.CreatedAt.IsZero() || fam.ExpiresAt.IsZero() || rec.IssuedAt.IsZero() || rec.ExpiresAt.IsZero():
-		return fmt.Errorf("%w: a family needs CreatedAt and ExpiresAt, a token IssuedAt and ExpiresAt", errZeroTime)
+	case sess.CreatedAt.IsZero() || sess.ExpiresAt.IsZero() || rec.IssuedAt.IsZero() || rec.ExpiresAt.IsZero():
+		return fmt.Errorf("%w: a session needs CreatedAt and ExpiresAt, a token IssuedAt and ExpiresAt", errZeroTime)
 	}
-	route := auth.RouteFor(fam.UserID)
+	route := authstore.RouteFor(sess.UserID)
 	pre := s.cfg.routePrefix(route)
 	id := tokenID(rec.Hash)
 
-	// The family is due for purging at its ExpiresAt, or at once when
+	// The session is due for purging at its ExpiresAt, or at once when
 	// revoked; the token at its ExpiresAt.
-	famDue := fam.ExpiresAt.UnixMicro()
-	if !fam.RevokedAt.IsZero() {
-		famDue = 0
+	sessDue := sess.ExpiresAt.UnixMicro()
+	if !sess.RevokedAt.IsZero() {
+		sessDue = 0
 	}
-	first := strconv.FormatInt(min(famDue, rec.ExpiresAt.UnixMicro()), 10)
+	first := strconv.FormatInt(min(sessDue, rec.ExpiresAt.UnixMicro()), 10)
 	if err := s.announce(ctx, route, first); err != nil {
 		return wrap(op, err)
 	}
-	last := fam.ExpiresAt
+	last := sess.ExpiresAt
 	if rec.ExpiresAt.After(last) {
 		last = rec.ExpiresAt
 	}
 	vals, err := createScript.Run(ctx, s.rdb,
-		[]string{pre + familyKey + fam.ID, pre + tokenKey + id, pre + familiesKey, pre + dueKey, pre + boundKey},
-		pre, fam.ID, fam.UserID, micro(fam.CreatedAt), micro(fam.ExpiresAt), micro(fam.RefreshedAt),
-		micro(fam.RevokedAt), fam.UserAgent, fam.Address,
+		[]string{pre + sessionKey + sess.ID, pre + tokenKey + id, pre + sessionsKey, pre + dueKey, pre + boundKey},
+		pre, sess.ID, sess.UserID, micro(sess.CreatedAt), micro(sess.ExpiresAt), micro(sess.RefreshedAt),
+		micro(sess.RevokedAt), sess.UserAgent, sess.Address,
 		id, tokenRecord(rec), micro(rec.ExpiresAt),
-		expiry(fam.ExpiresAt, s.cfg.margin), expiry(rec.ExpiresAt, s.cfg.margin), s.cfg.maxFamilies,
-		strconv.FormatInt(famDue, 10), expiry(last, s.cfg.margin),
+		expiry(sess.ExpiresAt, s.cfg.margin), expiry(rec.ExpiresAt, s.cfg.margin), s.cfg.maxSessions,
+		strconv.FormatInt(sessDue, 10), expiry(last, s.cfg.margin),
 	).Slice()
 	if err != nil {
 		return wrap(op, err)
@@ -132,7 +132,7 @@ func (s *Store) CreateFamily(ctx context.Context, fam auth.Family, rec auth.Refr
 	switch code {
 	case 0:
 	case 1:
-		return fmt.Errorf("%w: %q", errFamilyExists, fam.ID)
+		return fmt.Errorf("%w: %q", errSessionExists, sess.ID)
 	case 2:
 		return errTokenExists
 	default:
@@ -142,69 +142,69 @@ func (s *Store) CreateFamily(ctx context.Context, fam auth.Family, rec auth.Refr
 	return nil
 }
 
-// Lookup returns the token with hash h under route and its family in one
-// script, as [auth.RefreshStore] requires: expired, used and revoked
+// Lookup returns the token with hash h under route and its session in one
+// script, as [authstore.RefreshStore] requires: expired, used and revoked
 // records come back as they are, until Purge deletes them or Redis expires
 // them, the expiry margin after their ExpiresAt. found is false when route
-// is not a routing key, or holds no such token, or the token's family is
+// is not a routing key, or holds no such token, or the token's session is
 // gone.
-func (s *Store) Lookup(ctx context.Context, route string, h auth.TokenHash) (rec auth.RefreshRecord, fam auth.Family, found bool, err error) {
+func (s *Store) Lookup(ctx context.Context, route string, h authstore.TokenHash) (rec authstore.RefreshRecord, sess authstore.Session, found bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return rec, fam, false, wrap("lookup", err)
+		return rec, sess, false, wrap("lookup", err)
 	}
-	if !validRoute(route) || h == (auth.TokenHash{}) {
-		return rec, fam, false, nil
+	if !validRoute(route) || h == (authstore.TokenHash{}) {
+		return rec, sess, false, nil
 	}
 	pre := s.cfg.routePrefix(route)
 	id := tokenID(h)
 	vals, err := lookupScript.Run(ctx, s.rdb, []string{pre + tokenKey + id}, pre, tokenKey+id).Slice()
 	if err != nil {
-		return rec, fam, false, wrap("lookup", err)
+		return rec, sess, false, wrap("lookup", err)
 	}
 	if len(vals) == 0 {
-		return rec, fam, false, nil
+		return rec, sess, false, nil
 	}
 	f, ok := stringVals(vals, 9)
 	if !ok {
-		return rec, fam, false, wrap("lookup", errReply)
+		return rec, sess, false, wrap("lookup", errReply)
 	}
-	rec = auth.RefreshRecord{Hash: h, FamilyID: f[0], UserID: f[2]}
-	fam = auth.Family{ID: f[0], UserID: f[2], UserAgent: f[7], Address: f[8]}
+	rec = authstore.RefreshRecord{Hash: h, SessionID: f[0], UserID: f[2]}
+	sess = authstore.Session{ID: f[0], UserID: f[2], UserAgent: f[7], Address: f[8]}
 	ok = parseTokenRecord(f[1], &rec) && parseTimes(
-		timeField{f[3], &fam.CreatedAt}, timeField{f[4], &fam.ExpiresAt}, timeField{f[5], &fam.RefreshedAt},
-		timeField{f[6], &fam.RevokedAt},
+		timeField{f[3], &sess.CreatedAt}, timeField{f[4], &sess.ExpiresAt}, timeField{f[5], &sess.RefreshedAt},
+		timeField{f[6], &sess.RevokedAt},
 	)
 	if !ok {
-		return auth.RefreshRecord{}, auth.Family{}, false, wrap("lookup", errReply)
+		return authstore.RefreshRecord{}, authstore.Session{}, false, wrap("lookup", errReply)
 	}
-	return rec, fam, true, nil
+	return rec, sess, true, nil
 }
 
-// Rotate is the compare-and-swap of [auth.RefreshStore], one script in the
-// slot of route. It returns false, changing nothing, when old is not stored
-// under route, when its family is gone or revoked, when old's Successor is
-// not expect, when expect is zero and old is used, or when expect is not
-// zero and is not a stored, unused token of old's family. A next of another
-// family or user than old, with a zero hash or a zero time, or whose hash is
-// already stored, is a caller's bug: Rotate returns an error and changes
-// nothing.
-func (s *Store) Rotate(ctx context.Context, route string, old, expect auth.TokenHash, next auth.RefreshRecord) (bool, error) {
+// Rotate is the compare-and-swap of [authstore.RefreshStore], one script
+// in the slot of route. It returns false, changing nothing, when old is not
+// stored under route, when its session is gone or revoked, when old's
+// Successor is not expect, when expect is zero and old is used, or when
+// expect is not zero and is not a stored, unused token of old's session. A
+// next of another session or user than old, with a zero hash or a zero
+// time, or whose hash is already stored, is a caller's bug: Rotate returns
+// an error and changes nothing.
+func (s *Store) Rotate(ctx context.Context, route string, old, expect authstore.TokenHash, next authstore.RefreshRecord) (bool, error) {
 	const op = "rotate"
 	if err := ctx.Err(); err != nil {
 		return false, wrap(op, err)
 	}
 	switch {
-	case next.Hash == auth.TokenHash{}:
+	case next.Hash == authstore.TokenHash{}:
 		return false, errZeroHash
 	case next.IssuedAt.IsZero() || next.ExpiresAt.IsZero():
 		return false, fmt.Errorf("%w: a token needs IssuedAt and ExpiresAt", errZeroTime)
 	}
-	if !validRoute(route) || old == (auth.TokenHash{}) {
+	if !validRoute(route) || old == (authstore.TokenHash{}) {
 		return false, nil
 	}
 	pre := s.cfg.routePrefix(route)
 	oldID, expectField, expectKey := tokenID(old), "", ""
-	if expect != (auth.TokenHash{}) {
+	if expect != (authstore.TokenHash{}) {
 		expectField = tokenKey + tokenID(expect)
 		expectKey = pre + expectField
 	} else {
@@ -212,8 +212,8 @@ func (s *Store) Rotate(ctx context.Context, route string, old, expect auth.Token
 	}
 	nextID := tokenID(next.Hash)
 	vals, err := rotateScript.Run(ctx, s.rdb,
-		[]string{pre + tokenKey + oldID, pre + familyKey + next.FamilyID, pre + tokenKey + nextID, expectKey, pre + dueKey, pre + boundKey},
-		tokenKey+oldID, expectField, nextID, next.FamilyID, next.UserID, micro(next.IssuedAt), micro(next.ExpiresAt),
+		[]string{pre + tokenKey + oldID, pre + sessionKey + next.SessionID, pre + tokenKey + nextID, expectKey, pre + dueKey, pre + boundKey},
+		tokenKey+oldID, expectField, nextID, next.SessionID, next.UserID, micro(next.IssuedAt), micro(next.ExpiresAt),
 		expiry(next.ExpiresAt, s.cfg.margin),
 	).Slice()
 	if err != nil {
@@ -232,33 +232,33 @@ func (s *Store) Rotate(ctx context.Context, route string, old, expect auth.Token
 		s.confirm(ctx, route, bound)
 		return true, nil
 	case 2:
-		return false, fmt.Errorf("%w: rotation into a token of family %q and user %q", errOtherFamily, next.FamilyID, next.UserID)
+		return false, fmt.Errorf("%w: rotation into a token of session %q and user %q", errOtherSession, next.SessionID, next.UserID)
 	case 3:
 		return false, errTokenExists
 	}
 	return false, wrap(op, errReply)
 }
 
-// RevokeFamily marks the family familyID of userID revoked at the time at,
-// unless it is already revoked, as [auth.RefreshStore] requires. A family of
-// another user is not found. The family and its tokens stay until Purge
-// deletes them or Redis expires them.
-func (s *Store) RevokeFamily(ctx context.Context, userID, familyID string, at time.Time) (found bool, err error) {
-	const op = "revoke family"
+// RevokeSession marks the session sessionID of userID revoked at the time
+// at, unless it is already revoked, as [authstore.RefreshStore] requires. A
+// session of another user is not found. The session and its tokens stay
+// until Purge deletes them or Redis expires them.
+func (s *Store) RevokeSession(ctx context.Context, userID, sessionID string, at time.Time) (found bool, err error) {
+	const op = "revoke session"
 	if err := ctx.Err(); err != nil {
 		return false, wrap(op, err)
 	}
 	if at.IsZero() {
 		return false, errZeroTime
 	}
-	route := auth.RouteFor(userID)
+	route := authstore.RouteFor(userID)
 	pre := s.cfg.routePrefix(route)
 	if err := s.announce(ctx, route, "0"); err != nil {
 		return false, wrap(op, err)
 	}
-	vals, err := revokeFamilyScript.Run(ctx, s.rdb,
-		[]string{pre + familyKey + familyID, pre + dueKey, pre + boundKey},
-		familyID, userID, micro(at),
+	vals, err := revokeSessionScript.Run(ctx, s.rdb,
+		[]string{pre + sessionKey + sessionID, pre + dueKey, pre + boundKey},
+		sessionID, userID, micro(at),
 	).Slice()
 	if err != nil {
 		return false, wrap(op, err)
@@ -271,9 +271,9 @@ func (s *Store) RevokeFamily(ctx context.Context, userID, familyID string, at ti
 	return n == 1, nil
 }
 
-// RevokeUser marks every family of userID that is live at the time at
+// RevokeUser marks every session of userID that is live at the time at
 // revoked at that time, in one script, and returns how many it revoked, as
-// [auth.RefreshStore] requires.
+// [authstore.RefreshStore] requires.
 func (s *Store) RevokeUser(ctx context.Context, userID string, at time.Time) (int, error) {
 	const op = "revoke user"
 	if err := ctx.Err(); err != nil {
@@ -282,13 +282,13 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, at time.Time) (in
 	if at.IsZero() {
 		return 0, errZeroTime
 	}
-	route := auth.RouteFor(userID)
+	route := authstore.RouteFor(userID)
 	pre := s.cfg.routePrefix(route)
 	if err := s.announce(ctx, route, "0"); err != nil {
 		return 0, wrap(op, err)
 	}
 	vals, err := revokeUserScript.Run(ctx, s.rdb,
-		[]string{pre + familiesKey, pre + dueKey, pre + boundKey},
+		[]string{pre + sessionsKey, pre + dueKey, pre + boundKey},
 		pre, userID, micro(at),
 	).Slice()
 	if err != nil {
@@ -302,39 +302,39 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, at time.Time) (in
 	return int(n), nil
 }
 
-// Families returns the families of userID that are live at now, newest
-// (latest CreatedAt) first, as [auth.RefreshStore] requires; families
+// Sessions returns the sessions of userID that are live at now, newest
+// (latest CreatedAt) first, as [authstore.RefreshStore] requires; sessions
 // created at the same instant come in the order of their ids. It reads the
-// user's families in one script.
-func (s *Store) Families(ctx context.Context, userID string, now time.Time) ([]auth.Family, error) {
-	const op = "families"
+// user's sessions in one script.
+func (s *Store) Sessions(ctx context.Context, userID string, now time.Time) ([]authstore.Session, error) {
+	const op = "sessions"
 	if err := ctx.Err(); err != nil {
 		return nil, wrap(op, err)
 	}
-	pre := s.cfg.routePrefix(auth.RouteFor(userID))
-	vals, err := familiesScript.Run(ctx, s.rdb, []string{pre + familiesKey}, pre, userID, strconv.FormatInt(now.UnixMicro(), 10)).Slice()
+	pre := s.cfg.routePrefix(authstore.RouteFor(userID))
+	vals, err := sessionsScript.Run(ctx, s.rdb, []string{pre + sessionsKey}, pre, userID, strconv.FormatInt(now.UnixMicro(), 10)).Slice()
 	if err != nil {
 		return nil, wrap(op, err)
 	}
 	if len(vals)%6 != 0 {
 		return nil, wrap(op, errReply)
 	}
-	fams := make([]auth.Family, 0, len(vals)/6)
+	list := make([]authstore.Session, 0, len(vals)/6)
 	for i := 0; i < len(vals); i += 6 {
 		f, ok := stringVals(vals[i:i+6], 6)
 		if !ok {
 			return nil, wrap(op, errReply)
 		}
-		fam := auth.Family{ID: f[0], UserID: userID, UserAgent: f[4], Address: f[5]}
-		if !parseTimes(timeField{f[1], &fam.CreatedAt}, timeField{f[2], &fam.ExpiresAt}, timeField{f[3], &fam.RefreshedAt}) {
+		sess := authstore.Session{ID: f[0], UserID: userID, UserAgent: f[4], Address: f[5]}
+		if !parseTimes(timeField{f[1], &sess.CreatedAt}, timeField{f[2], &sess.ExpiresAt}, timeField{f[3], &sess.RefreshedAt}) {
 			return nil, wrap(op, errReply)
 		}
-		fams = append(fams, fam)
+		list = append(list, sess)
 	}
-	slices.SortFunc(fams, func(a, b auth.Family) int {
+	slices.SortFunc(list, func(a, b authstore.Session) int {
 		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.ID, b.ID))
 	})
-	return fams, nil
+	return list, nil
 }
 
 // stringVals returns vals, which must be n strings, as strings.

@@ -5,7 +5,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/authtest"
 	"github.com/jwtkit/auth/redisstore"
 )
@@ -23,7 +23,7 @@ func newStore(t testing.TB, c redis.UniversalClient, opts ...redisstore.Option) 
 
 func TestRefreshStore(t *testing.T) {
 	c := newClient(t)
-	authtest.TestRefreshStore(t, func(t *testing.T) auth.RefreshStore { return newStore(t, c) })
+	authtest.TestRefreshStore(t, func(t *testing.T) authstore.RefreshStore { return newStore(t, c) })
 }
 
 // TestCluster runs the same suites through a cluster client, when a Redis
@@ -31,12 +31,12 @@ func TestRefreshStore(t *testing.T) {
 func TestCluster(t *testing.T) {
 	c := newClusterClient(t)
 	t.Run("RefreshStore", func(t *testing.T) {
-		authtest.TestRefreshStore(t, func(t *testing.T) auth.RefreshStore { return newStore(t, c) })
+		authtest.TestRefreshStore(t, func(t *testing.T) authstore.RefreshStore { return newStore(t, c) })
 	})
 	t.Run("RevocationStore", func(t *testing.T) {
-		authtest.TestRevocationStore(t, func(t *testing.T) auth.RevocationStore { return newStore(t, c) })
+		authtest.TestRevocationStore(t, func(t *testing.T) authstore.RevocationStore { return newStore(t, c) })
 	})
 	t.Run("Throttle", func(t *testing.T) {
-		authtest.TestThrottle(t, func(t *testing.T, rate auth.Rate) auth.Throttle { return newThrottle(t, c, rate) })
+		authtest.TestThrottle(t, func(t *testing.T, rate authstore.Rate) authstore.Throttle { return newThrottle(t, c, rate) })
 	})
 }

@@ -9,39 +9,44 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 )
 
-// Throttle is an [auth.Throttle] kept in Redis, so that every instance
-// sharing the Redis counts the failures of all of them together. It keeps
-// one string per throttled key: the key's theoretical arrival time of the
-// generic cell rate algorithm ([auth.Rate.GCRA]) in microseconds, which
-// Redis deletes once it has passed, when the key's credit is fully
-// restored. Each method is one command or one script on that one key, so a
-// Throttle works on Redis Cluster as on a single server. It is safe for
-// concurrent use; the zero value is not usable, call [NewThrottle].
+// Throttle is an [authstore.Throttle] kept in Redis, so that every
+// instance sharing the Redis counts the failures of all of them together.
+// It keeps one string per throttled key: the key's theoretical arrival time
+// of the generic cell rate algorithm ([authstore.Rate.GCRA]) in
+// microseconds, which Redis deletes once it has passed, when the key's
+// credit is fully restored. Each method is one command or one script on
+// that one key, so a Throttle works on Redis Cluster as on a single server.
+// It is safe for concurrent use; the zero value is not usable, call
+// [NewThrottle].
 type Throttle struct {
 	rdb    redis.UniversalClient
-	rate   auth.Rate
+	rate   authstore.Rate
 	prefix string // of every key
 	// interval and window are the rate's, in microseconds.
 	interval, window int64
 }
 
-var _ auth.Throttle = (*Throttle)(nil)
+var _ authstore.Throttle = (*Throttle)(nil)
 
 // NewThrottle returns a Throttle of rate (Limit failures per Window) kept
 // in the Redis that client reaches. Of the options only [WithKeyPrefix]
 // applies; keys are named PREFIX + "throttle:" + key. The rate must allow
-// at least one failure per window, and Window/Limit must be at least a
+// at least one failure per window (else the error matches
+// [authstore.ErrInvalidRate]), and Window/Limit must be at least a
 // microsecond.
-func NewThrottle(client redis.UniversalClient, rate auth.Rate, opts ...Option) (*Throttle, error) {
+func NewThrottle(client redis.UniversalClient, rate authstore.Rate, opts ...Option) (*Throttle, error) {
 	if client == nil {
-		return nil, fmt.Errorf("%w: redisstore: nil redis client", auth.ErrConfig)
+		return nil, fmt.Errorf("%w: nil redis client", errConfig)
 	}
-	if rate.Limit < 1 || rate.Window <= 0 || rate.Interval() < time.Microsecond {
-		return nil, fmt.Errorf("%w: redisstore: throttle rate %d per %v; want at least 1 per window, at most one per microsecond",
-			auth.ErrConfig, rate.Limit, rate.Window)
+	if err := rate.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", errConfig, err)
+	}
+	if rate.Interval() < time.Microsecond {
+		return nil, fmt.Errorf("%w: throttle rate %d per %v; want at most one failure per microsecond",
+			errConfig, rate.Limit, rate.Window)
 	}
 	c := defaultConfig()
 	for _, opt := range opts {
@@ -59,7 +64,7 @@ func NewThrottle(client redis.UniversalClient, rate auth.Rate, opts ...Option) (
 	}, nil
 }
 
-// Check implements [auth.Throttle] with one GET: it returns how long key
+// Check implements [authstore.Throttle] with one GET: it returns how long key
 // must wait at now before its next attempt, or 0.
 func (t *Throttle) Check(ctx context.Context, key string, now time.Time) (time.Duration, error) {
 	if err := ctx.Err(); err != nil {
@@ -79,8 +84,8 @@ func (t *Throttle) Check(ctx context.Context, key string, now time.Time) (time.D
 	return t.rate.Wait(time.UnixMicro(tat), now), nil
 }
 
-// Fail implements [auth.Throttle] with one script that applies
-// [auth.Rate.GCRA] atomically: it records a failure of key at now and
+// Fail implements [authstore.Throttle] with one script that applies
+// [authstore.Rate.GCRA] atomically: it records a failure of key at now and
 // returns how long key must now wait before its next attempt.
 func (t *Throttle) Fail(ctx context.Context, key string, now time.Time) (time.Duration, error) {
 	if err := ctx.Err(); err != nil {
@@ -95,8 +100,7 @@ func (t *Throttle) Fail(ctx context.Context, key string, now time.Time) (time.Du
 	return time.Duration(us) * time.Microsecond, nil
 }
 
-// Reset implements [auth.Throttle]: it deletes key's record.
-// Take implements [auth.Throttle], in one script on the key's node.
+// Take implements [authstore.Throttle], in one script on the key's node.
 func (t *Throttle) Take(ctx context.Context, key string, now time.Time) (time.Duration, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, wrap("throttle take", err)
@@ -110,6 +114,7 @@ func (t *Throttle) Take(ctx context.Context, key string, now time.Time) (time.Du
 	return time.Duration(us) * time.Microsecond, nil
 }
 
+// Reset implements [authstore.Throttle]: it deletes key's record.
 func (t *Throttle) Reset(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return wrap("throttle reset", err)

@@ -5,14 +5,14 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/authtest"
 	"github.com/jwtkit/auth/redisstore"
 )
 
 // newThrottle returns an empty throttle of rate under a fresh key prefix of
 // c.
-func newThrottle(t testing.TB, c redis.UniversalClient, rate auth.Rate) *redisstore.Throttle {
+func newThrottle(t testing.TB, c redis.UniversalClient, rate authstore.Rate) *redisstore.Throttle {
 	t.Helper()
 	th, err := redisstore.NewThrottle(c, rate, redisstore.WithKeyPrefix(newPrefix(t, c)))
 	if err != nil {
@@ -23,5 +23,5 @@ func newThrottle(t testing.TB, c redis.UniversalClient, rate auth.Rate) *redisst
 
 func TestThrottle(t *testing.T) {
 	c := newClient(t)
-	authtest.TestThrottle(t, func(t *testing.T, rate auth.Rate) auth.Throttle { return newThrottle(t, c, rate) })
+	authtest.TestThrottle(t, func(t *testing.T, rate authstore.Rate) authstore.Throttle { return newThrottle(t, c, rate) })
 }

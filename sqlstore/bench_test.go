@@ -8,13 +8,13 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/sqlstore"
 )
 
 // BenchmarkRotate measures what Auth.Refresh asks of the store on each
 // refresh: Lookup of the presented token, then the Rotate compare-and-swap,
-// one after the other on one family.
+// one after the other on one session.
 func BenchmarkRotate(b *testing.B) {
 	b.Run("postgres", func(b *testing.B) { run(b, rotateStep(b, newPostgresStore(b))) })
 	b.Run("postgres-cas", func(b *testing.B) { run(b, casStep(b, newPostgresStore(b))) })
@@ -23,7 +23,7 @@ func BenchmarkRotate(b *testing.B) {
 
 // BenchmarkBaseline is the yardstick of BenchmarkRotate: one UPDATE ...
 // RETURNING of one row, by primary key, in a table like the store's
-// families table, on the same server.
+// table of sessions, on the same server.
 func BenchmarkBaseline(b *testing.B) {
 	b.Run("postgres-update", func(b *testing.B) { run(b, updateStep(b, newPostgresDB(b), sqlstore.Postgres)) })
 	b.Run("sqlite-update", func(b *testing.B) { run(b, updateStep(b, newSQLiteDB(b), sqlstore.SQLite)) })
@@ -73,15 +73,15 @@ func paired(b *testing.B, rotate, update func()) {
 	b.ReportMetric(float64(tr)/float64(tu), "ratio")
 }
 
-// rotateStep returns a function that looks up the newest token of a family
+// rotateStep returns a function that looks up the newest token of a session
 // and rotates it, as Auth.Refresh does.
 func rotateStep(b *testing.B, s *sqlstore.Store) func() {
 	ctx := context.Background()
 	user := uuid.NewString()
-	route := auth.RouteFor(user)
+	route := authstore.RouteFor(user)
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	fam, rec := family(user, now)
-	if err := s.CreateFamily(ctx, fam, rec); err != nil {
+	sess, rec := newSession(user, now)
+	if err := s.CreateSession(ctx, sess, rec); err != nil {
 		b.Fatal(err)
 	}
 	h := rec.Hash
@@ -91,7 +91,7 @@ func rotateStep(b *testing.B, s *sqlstore.Store) func() {
 			b.Fatalf("Lookup = %v, %v, used %v", found, err, cur.Used())
 		}
 		next := successor(cur, now)
-		ok, err := s.Rotate(ctx, route, h, auth.TokenHash{}, next)
+		ok, err := s.Rotate(ctx, route, h, authstore.TokenHash{}, next)
 		if err != nil || !ok {
 			b.Fatalf("Rotate = %v, %v", ok, err)
 		}
@@ -99,21 +99,21 @@ func rotateStep(b *testing.B, s *sqlstore.Store) func() {
 	}
 }
 
-// casStep returns a function that rotates the newest token of a family
+// casStep returns a function that rotates the newest token of a session
 // without looking it up first: the store's compare-and-swap alone.
 func casStep(b *testing.B, s *sqlstore.Store) func() {
 	ctx := context.Background()
 	user := uuid.NewString()
-	route := auth.RouteFor(user)
+	route := authstore.RouteFor(user)
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	fam, rec := family(user, now)
-	if err := s.CreateFamily(ctx, fam, rec); err != nil {
+	sess, rec := newSession(user, now)
+	if err := s.CreateSession(ctx, sess, rec); err != nil {
 		b.Fatal(err)
 	}
 	cur := rec
 	return func() {
 		next := successor(cur, now)
-		ok, err := s.Rotate(ctx, route, cur.Hash, auth.TokenHash{}, next)
+		ok, err := s.Rotate(ctx, route, cur.Hash, authstore.TokenHash{}, next)
 		if err != nil || !ok {
 			b.Fatalf("Rotate = %v, %v", ok, err)
 		}
@@ -122,7 +122,7 @@ func casStep(b *testing.B, s *sqlstore.Store) func() {
 }
 
 // updateStep returns a function that runs one UPDATE ... RETURNING of one
-// row of a table like the families table, created in db beside a migrated
+// row of a table like the table of sessions, created in db beside a migrated
 // store's tables.
 func updateStep(b *testing.B, db *sql.DB, d sqlstore.Dialect) func() {
 	ctx := context.Background()
@@ -145,7 +145,7 @@ func updateStep(b *testing.B, db *sql.DB, d sqlstore.Dialect) func() {
 		b.Fatal(err)
 	}
 	user := uuid.NewString()
-	route, id := auth.RouteFor(user), uuid.NewString()
+	route, id := authstore.RouteFor(user), uuid.NewString()
 	at := time.Now()
 	if _, err := db.ExecContext(ctx, `INSERT INTO bench_rows VALUES ($1, $2, $3, $4, $4, $4, NULL, '', '')`, route, id, user, timeArg(at)); err != nil {
 		b.Fatal(err)
@@ -174,9 +174,9 @@ func revokedStep(b *testing.B, s *sqlstore.Store) func() {
 	if err := s.DenyToken(ctx, user, "denied", now.Add(time.Hour)); err != nil {
 		b.Fatal(err)
 	}
-	c := &auth.Claims{Subject: user, ID: uuid.NewString(), IssuedAt: now, ExpiresAt: now.Add(15 * time.Minute)}
+	jti := uuid.NewString()
 	return func() {
-		if revoked, err := s.Revoked(ctx, c); err != nil || revoked {
+		if revoked, err := s.Revoked(ctx, user, jti, now); err != nil || revoked {
 			b.Fatalf("Revoked = %v, %v; want false, nil", revoked, err)
 		}
 	}

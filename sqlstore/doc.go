@@ -1,11 +1,12 @@
 // Package sqlstore keeps the refresh-token sessions and the access-token
 // revocations of [github.com/jwtkit/auth] in PostgreSQL or SQLite, through
-// [database/sql]: one [Store] is both an [auth.RefreshStore] and an
-// [auth.RevocationStore], so instances that share the database share
-// sessions and see a revocation at once.
+// [database/sql]: one [Store] is both an [authstore.RefreshStore] and an
+// [authstore.RevocationStore], so instances that share the database share
+// sessions and see a revocation at once. Of the library the package imports
+// only the store contract, [github.com/jwtkit/auth/authstore].
 //
 // Open the database with the driver of your choice, build the store, create
-// its tables, and hand it to [auth.New]:
+// its tables, and hand it to [github.com/jwtkit/auth.New]:
 //
 //	db, err := sql.Open("pgx", os.Getenv("DATABASE_URL")) // import _ "github.com/jackc/pgx/v5/stdlib"
 //	if err != nil { ... }
@@ -26,7 +27,7 @@
 // # PostgreSQL
 //
 // Times are timestamptz, to the microsecond. Each method but Migrate and
-// Purge is one statement, so one round trip: a rotation locks the family's
+// Purge is one statement, so one round trip: a rotation locks the session's
 // row, then the token's, FOR UPDATE and writes only if its checks still
 // hold once it has the locks, so that of concurrent rotations of one token
 // exactly one wins. This relies on the READ COMMITTED isolation level, PostgreSQL's
@@ -61,7 +62,7 @@
 // # Sharded PostgreSQL
 //
 // Every data table leads with the column route, the routing key of the user
-// ([auth.RouteFor] of the user id), which every refresh token begins with:
+// ([authstore.RouteFor] of the user id), which every refresh token begins with:
 // it is derived from the token alone when a client presents one and from
 // the user id otherwise. Every primary key includes it, and every statement
 // but the purge batches filters on it with one value, so each operation
@@ -77,13 +78,18 @@
 // coordinator. [Store.Purge] deletes by expiry across all partitions, in
 // batches. (The module's tests run on single-node PostgreSQL.)
 //
+// # Sessions and the schema
+//
+// A session ([authstore.Session]) is a row of the table refresh_families,
+// and a token's session id its column family_id: the schema keeps the
+// names it was created with, so existing databases need no migration.
+//
 // # Purge
 //
-// The store deletes nothing by itself. [auth.Auth.Purge] calls
-// [Store.Purge] in batches of bounded size until nothing is left: ended
-// and revoked sessions with their tokens, expired tokens, and revocations
-// that can no longer refuse anything. Run it every few minutes from one
-// instance (from several is safe too). A store that serves as the
-// revocation store only is not purged by [auth.Auth.Purge]: call
-// [Store.Purge] yourself, in a loop until it returns less than its limit.
+// The store deletes nothing by itself. [Store.Purge], the one Purge of
+// both contracts, deletes in batches of bounded size: ended and revoked
+// sessions with their tokens, expired tokens, and revocations that can no
+// longer refuse anything. Call it in a loop until it returns less than its
+// limit (Auth.Purge of package github.com/jwtkit/auth does), every few
+// minutes from one instance (from several is safe too).
 package sqlstore

@@ -65,7 +65,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	next, err := a.Refresh(ctx, s.RefreshToken, auth.Client{})
-	fmt.Println("refreshed:", err == nil && next.FamilyID == s.FamilyID)
+	fmt.Println("refreshed:", err == nil && next.SessionID == s.SessionID)
 
 	_, err = a.Refresh(ctx, s.RefreshToken, auth.Client{}) // the spent token again
 	fmt.Println("replay detected:", errors.Is(err, auth.ErrRefreshTokenReused))

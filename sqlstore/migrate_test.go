@@ -113,7 +113,7 @@ func wantMigrated(t *testing.T, m migrateTarget, s *sqlstore.Store) {
 	if len(got) != 1 || got[0] != "init" {
 		t.Errorf("%s = %v; want [init]", m.table, got)
 	}
-	if _, err := s.Families(t.Context(), "someone", time.Now()); err != nil {
-		t.Errorf("Families() after Migrate = %v; want nil", err)
+	if _, err := s.Sessions(t.Context(), "someone", time.Now()); err != nil {
+		t.Errorf("Sessions() after Migrate = %v; want nil", err)
 	}
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 )
 
 // TestPurgeRevocations checks that Purge also deletes, in its batches,
@@ -20,9 +20,6 @@ func TestPurgeRevocations(t *testing.T) {
 			ctx := t.Context()
 			now := time.Now().UTC().Truncate(time.Microsecond)
 			user := uuid.NewString()
-			claims := func(jti string, iat time.Time) *auth.Claims {
-				return &auth.Claims{Subject: user, ID: jti, IssuedAt: iat, ExpiresAt: iat.Add(15 * time.Minute)}
-			}
 			deny := func(jti string, exp time.Time) {
 				t.Helper()
 				if err := s.DenyToken(ctx, user, jti, exp); err != nil {
@@ -35,13 +32,13 @@ func TestPurgeRevocations(t *testing.T) {
 					t.Fatalf("CutOff = %v", err)
 				}
 			}
-			deny("stale-1", now.Add(-auth.MaxLeeway-time.Second))
-			deny("stale-2", now.Add(-auth.MaxLeeway))
+			deny("stale-1", now.Add(-authstore.MaxLeeway-time.Second))
+			deny("stale-2", now.Add(-authstore.MaxLeeway))
 			deny("in-leeway", now.Add(-time.Second)) // expired, but a leeway may still accept it
 			deny("live", now.Add(time.Minute))
 			staleUser := uuid.NewString()
-			cut(staleUser, now.Add(-auth.MaxAccessTTL-auth.MaxLeeway-time.Second))
-			cut(user, now.Add(-auth.MaxAccessTTL)) // may still refuse a token within the leeway
+			cut(staleUser, now.Add(-authstore.MaxAccessTTL-authstore.MaxLeeway-time.Second))
+			cut(user, now.Add(-authstore.MaxAccessTTL)) // may still refuse a token within the leeway
 
 			total := 0
 			for {
@@ -61,19 +58,20 @@ func TestPurgeRevocations(t *testing.T) {
 				t.Errorf("Purge(now, 1) loop deleted %d items; want 3 (2 denied tokens, 1 cutoff)", total)
 			}
 			for _, tc := range []struct {
-				c    *auth.Claims
-				want bool
+				user, jti string
+				iat       time.Time
+				want      bool
 			}{
-				{claims("stale-1", now.Add(-time.Hour)), false},
-				{claims("stale-2", now.Add(-time.Hour)), false},
-				{claims("in-leeway", now.Add(-time.Hour)), true},
-				{claims("live", now.Add(-time.Hour)), true},
-				{&auth.Claims{Subject: staleUser, ID: "x", IssuedAt: now.Add(-48 * time.Hour)}, false},
-				{claims("other", now.Add(-auth.MaxAccessTTL-time.Second)), true},
+				{user, "stale-1", now.Add(-time.Hour), false},
+				{user, "stale-2", now.Add(-time.Hour), false},
+				{user, "in-leeway", now.Add(-time.Hour), true},
+				{user, "live", now.Add(-time.Hour), true},
+				{staleUser, "x", now.Add(-48 * time.Hour), false},
+				{user, "other", now.Add(-authstore.MaxAccessTTL - time.Second), true},
 			} {
-				got, err := s.Revoked(ctx, tc.c)
+				got, err := s.Revoked(ctx, tc.user, tc.jti, tc.iat)
 				if err != nil || got != tc.want {
-					t.Errorf("after Purge: Revoked(%s, %s) = %v, %v; want %v, nil", tc.c.Subject, tc.c.ID, got, err, tc.want)
+					t.Errorf("after Purge: Revoked(%s, %s, %v) = %v, %v; want %v, nil", tc.user, tc.jti, tc.iat, got, err, tc.want)
 				}
 			}
 		})

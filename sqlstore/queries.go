@@ -8,11 +8,12 @@ import "fmt"
 // bind by position and drivers that bind $N by number both work. Every
 // statement on refresh tokens and revocations filters by route, the
 // distribution column (see the package documentation), except the purge
-// batches.
+// batches. A session is a row of the {families} table, and its id the
+// family_id of its tokens: the schema keeps the names it was created with.
 type queries struct {
 	// Refresh tokens.
-	createFamily         string // PostgreSQL: family and token in one statement
-	insertFamily         string // SQLite: the family, then insertToken, in a transaction
+	createSession        string // PostgreSQL: session and token in one statement
+	insertSession        string // SQLite: the session, then insertToken, in a transaction
 	insertToken          string
 	lookup               string
 	rotate               string // PostgreSQL: the whole rotation in one statement
@@ -20,12 +21,12 @@ type queries struct {
 	claimOld             string // SQLite: the first statement of a rotation
 	claimOldGrace        string
 	supersede            string
-	touchFamily          string
-	revokeFamily         string
+	touchSession         string
+	revokeSession        string
 	revokeUser           string
-	families             string
-	purgeExpiredFamilies string
-	purgeRevokedFamilies string
+	sessions             string
+	purgeExpiredSessions string
+	purgeRevokedSessions string
 	purgeTokens          string
 	purgeDenied          string
 	purgeCutoffs         string
@@ -49,13 +50,13 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)`),
 FROM {tokens} t JOIN {families} f ON f.route = t.route AND f.id = t.family_id
 WHERE t.route = $1 AND t.hash = $2`),
 
-		revokeFamily: x(`UPDATE {families} SET revoked_at = COALESCE(revoked_at, $1)
+		revokeSession: x(`UPDATE {families} SET revoked_at = COALESCE(revoked_at, $1)
 WHERE route = $2 AND user_id = $3 AND id = $4`),
 
 		revokeUser: x(`UPDATE {families} SET revoked_at = $1
 WHERE route = $2 AND user_id = $3 AND revoked_at IS NULL AND expires_at > $1`),
 
-		families: x(`SELECT id, created_at, expires_at, refreshed_at, user_agent, address
+		sessions: x(`SELECT id, created_at, expires_at, refreshed_at, user_agent, address
 FROM {families}
 WHERE route = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3
 ORDER BY created_at DESC, id`),
@@ -73,7 +74,7 @@ ON CONFLICT (route, user_id) DO UPDATE SET cutoff = {greatest}(c.cutoff, exclude
 		recordMigration:   x(`INSERT INTO {migrations} (version, name) VALUES ($1, $2)`),
 	}
 	if d == Postgres {
-		q.createFamily = x(`WITH family AS (
+		q.createSession = x(`WITH family AS (
 	INSERT INTO {families} (route, id, user_id, created_at, expires_at, refreshed_at, revoked_at, user_agent, address)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 )
@@ -81,14 +82,16 @@ INSERT INTO {tokens} (route, hash, family_id, issued_at, expires_at, used_at, su
 VALUES ($1, $10, $2, $11, $12, $13, $14)`)
 
 		// The rotation is one statement. The CTE locked selects old with
-		// its family, and expect for a grace rotation, FOR UPDATE: the
-		// family row first, so every rotation of a family queues on that
+		// its session, and expect for a grace rotation, FOR UPDATE: the
+		// session row first, so every rotation of a session queues on that
 		// row. A waiter that gets the locks re-checks the conditions
 		// against the rows as the winner left them (READ COMMITTED's
 		// re-check of locked rows) and finds old used or its successor
 		// changed. The writes run only from the one row of ok, which
-		// also requires next to belong to old's family and user; the
+		// also requires next to belong to old's session and user; the
 		// final SELECT tells a mismatch (an error) from a failed check.
+		// A next whose hash is stored already fails the INSERT of ins,
+		// which aborts the whole statement.
 		const rotateTail = `
 ), ok AS (
 	SELECT route, family_id FROM locked WHERE family_id = $3 AND user_id = $4
@@ -124,16 +127,16 @@ SELECT family_id, user_id FROM locked`)
 		// Purge batches take the oldest purgeable rows in the order of an
 		// index, and lock them with SKIP LOCKED: a row that a rotation
 		// holds is left for the next call, so a purge never waits for a
-		// rotation, and a rotation waits at most for one batch. A family
+		// rotation, and a rotation waits at most for one batch. A session
 		// goes with its tokens.
-		const purgeFamilies = `WITH doomed AS (
+		const purgeSessions = `WITH doomed AS (
 	SELECT route, id FROM {families} WHERE %s FOR UPDATE SKIP LOCKED
 ), tokens AS (
 	DELETE FROM {tokens} t USING doomed d WHERE t.route = d.route AND t.family_id = d.id
 )
 DELETE FROM {families} f USING doomed d WHERE f.route = d.route AND f.id = d.id`
-		q.purgeExpiredFamilies = x(fmt.Sprintf(purgeFamilies, "expires_at <= $1 ORDER BY expires_at LIMIT $2"))
-		q.purgeRevokedFamilies = x(fmt.Sprintf(purgeFamilies, "revoked_at IS NOT NULL ORDER BY revoked_at LIMIT $1"))
+		q.purgeExpiredSessions = x(fmt.Sprintf(purgeSessions, "expires_at <= $1 ORDER BY expires_at LIMIT $2"))
+		q.purgeRevokedSessions = x(fmt.Sprintf(purgeSessions, "revoked_at IS NOT NULL ORDER BY revoked_at LIMIT $1"))
 		q.purgeTokens = x(`DELETE FROM {tokens} WHERE (route, hash) IN (
 	SELECT route, hash FROM {tokens} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`)
 		q.purgeDenied = x(`DELETE FROM {denied} WHERE (route, user_id, jti) IN (
@@ -160,25 +163,25 @@ DELETE FROM {families} f USING doomed d WHERE f.route = d.route AND f.id = d.id`
 	// commit; a competing rotation then finds old used. It also works in
 	// SQLite's default deferred transactions: the write lock is taken at
 	// the first statement, where a busy timeout applies.
-	q.insertFamily = x(`INSERT INTO {families} (route, id, user_id, created_at, expires_at, refreshed_at, revoked_at, user_agent, address)
+	q.insertSession = x(`INSERT INTO {families} (route, id, user_id, created_at, expires_at, refreshed_at, revoked_at, user_agent, address)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`)
-	const liveFamily = `
+	const liveSession = `
 	AND EXISTS (SELECT 1 FROM {families} f WHERE f.route = {tokens}.route AND f.id = {tokens}.family_id AND f.revoked_at IS NULL)`
 	const returning = `
 RETURNING family_id, (SELECT f.user_id FROM {families} f WHERE f.route = {tokens}.route AND f.id = {tokens}.family_id)`
 	q.claimOld = x(`UPDATE {tokens} SET used_at = COALESCE(used_at, $1), successor = $2
-WHERE route = $3 AND hash = $4 AND used_at IS NULL` + liveFamily + returning)
+WHERE route = $3 AND hash = $4 AND used_at IS NULL` + liveSession + returning)
 	q.claimOldGrace = x(`UPDATE {tokens} SET used_at = COALESCE(used_at, $1), successor = $2
-WHERE route = $3 AND hash = $4 AND successor = $5` + liveFamily + `
+WHERE route = $3 AND hash = $4 AND successor = $5` + liveSession + `
 	AND EXISTS (SELECT 1 FROM {tokens} e WHERE e.route = $3 AND e.hash = $5 AND e.family_id = {tokens}.family_id AND e.used_at IS NULL)` + returning)
 	q.supersede = x(`UPDATE {tokens} SET used_at = $1, successor = NULL WHERE route = $2 AND hash = $3`)
-	q.touchFamily = x(`UPDATE {families} SET refreshed_at = $1 WHERE route = $2 AND id = $3`)
+	q.touchSession = x(`UPDATE {families} SET refreshed_at = $1 WHERE route = $2 AND id = $3`)
 
-	// A trigger deletes the tokens of a deleted family (see the
-	// migration), so a family batch is one statement.
-	q.purgeExpiredFamilies = x(`DELETE FROM {families} WHERE (route, id) IN (
+	// A trigger deletes the tokens of a deleted session (see the
+	// migration), so a session batch is one statement.
+	q.purgeExpiredSessions = x(`DELETE FROM {families} WHERE (route, id) IN (
 	SELECT route, id FROM {families} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)`)
-	q.purgeRevokedFamilies = x(`DELETE FROM {families} WHERE (route, id) IN (
+	q.purgeRevokedSessions = x(`DELETE FROM {families} WHERE (route, id) IN (
 	SELECT route, id FROM {families} WHERE revoked_at IS NOT NULL ORDER BY revoked_at LIMIT $1)`)
 	q.purgeTokens = x(`DELETE FROM {tokens} WHERE (route, hash) IN (
 	SELECT route, hash FROM {tokens} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)`)

@@ -7,136 +7,136 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 )
 
 var (
 	errZeroHash = errors.New("sqlstore: zero token hash")
-	// errMismatch reports a rotation into a token of another family or
+	// errMismatch reports a rotation into a token of another session or
 	// user than old's; nothing was written.
-	errMismatch = errors.New("sqlstore: rotation into another family")
+	errMismatch = errors.New("sqlstore: rotation into another session")
 )
 
-// CreateFamily stores fam and its first token rec in one transaction, as
-// [auth.RefreshStore] requires. It returns an error, and stores nothing,
-// when rec does not belong to fam, when rec's hash is zero, or when the
-// family id or the token hash is already stored under the user's routing
-// key (the database refuses the duplicate). The store keeps any number of
-// families per user; [Store.Purge] deletes them once they end.
-func (s *Store) CreateFamily(ctx context.Context, fam auth.Family, rec auth.RefreshRecord) error {
+// CreateSession stores sess and its first token rec in one transaction, as
+// [authstore.RefreshStore] requires. It returns an error, and stores
+// nothing, when rec does not belong to sess, when rec's hash is zero, or
+// when the session id or the token hash is already stored under the user's
+// routing key (the database refuses the duplicate). The store keeps any
+// number of sessions per user; [Store.Purge] deletes them once they end.
+func (s *Store) CreateSession(ctx context.Context, sess authstore.Session, rec authstore.RefreshRecord) error {
 	if err := ctx.Err(); err != nil {
-		return fail(ctx, "create family", err)
+		return fail(ctx, "create session", err)
 	}
-	if rec.FamilyID != fam.ID || rec.UserID != fam.UserID {
-		return fmt.Errorf("sqlstore: create family: token of family %q and user %q created with family %q of user %q",
-			rec.FamilyID, rec.UserID, fam.ID, fam.UserID)
+	if rec.SessionID != sess.ID || rec.UserID != sess.UserID {
+		return fmt.Errorf("sqlstore: create session: token of session %q and user %q created with session %q of user %q",
+			rec.SessionID, rec.UserID, sess.ID, sess.UserID)
 	}
-	if rec.Hash == (auth.TokenHash{}) {
-		return fmt.Errorf("sqlstore: create family: %w", errZeroHash)
+	if rec.Hash == (authstore.TokenHash{}) {
+		return fmt.Errorf("sqlstore: create session: %w", errZeroHash)
 	}
 	d := s.dialect
-	route := auth.RouteFor(fam.UserID)
-	famArgs := []any{route, fam.ID, fam.UserID, d.timeArg(fam.CreatedAt), d.timeArg(fam.ExpiresAt),
-		d.timeArg(fam.RefreshedAt), d.nullTimeArg(fam.RevokedAt), fam.UserAgent, fam.Address}
+	route := authstore.RouteFor(sess.UserID)
+	sessArgs := []any{route, sess.ID, sess.UserID, d.timeArg(sess.CreatedAt), d.timeArg(sess.ExpiresAt),
+		d.timeArg(sess.RefreshedAt), d.nullTimeArg(sess.RevokedAt), sess.UserAgent, sess.Address}
 	tokArgs := []any{rec.Hash[:], d.timeArg(rec.IssuedAt), d.timeArg(rec.ExpiresAt),
 		d.nullTimeArg(rec.UsedAt), nullHash(rec.Successor)}
 	if d == Postgres {
-		if _, err := s.db.ExecContext(ctx, s.q.createFamily, append(famArgs, tokArgs...)...); err != nil {
-			return fail(ctx, "create family", err)
+		if _, err := s.db.ExecContext(ctx, s.q.createSession, append(sessArgs, tokArgs...)...); err != nil {
+			return fail(ctx, "create session", err)
 		}
 		return nil
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q.insertFamily, famArgs...); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q.insertSession, sessArgs...); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q.insertToken, append([]any{route, rec.Hash[:], fam.ID}, tokArgs[1:]...)...)
+		_, err := tx.ExecContext(ctx, s.q.insertToken, append([]any{route, rec.Hash[:], sess.ID}, tokArgs[1:]...)...)
 		return err
 	})
 	if err != nil {
-		return fail(ctx, "create family", err)
+		return fail(ctx, "create session", err)
 	}
 	return nil
 }
 
-// Lookup returns the token with hash h stored under route and its family,
-// in one query, as [auth.RefreshStore] requires. found is false when there
-// is no such token under route or its family is gone.
-func (s *Store) Lookup(ctx context.Context, route string, h auth.TokenHash) (rec auth.RefreshRecord, fam auth.Family, found bool, err error) {
+// Lookup returns the token with hash h stored under route and its session,
+// in one query, as [authstore.RefreshStore] requires. found is false when
+// there is no such token under route or its session is gone.
+func (s *Store) Lookup(ctx context.Context, route string, h authstore.TokenHash) (rec authstore.RefreshRecord, sess authstore.Session, found bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return rec, fam, false, fail(ctx, "lookup", err)
+		return rec, sess, false, fail(ctx, "lookup", err)
 	}
 	err = s.db.QueryRowContext(ctx, s.q.lookup, route, h[:]).Scan(
-		&rec.FamilyID, &rec.UserID, timeCol{&rec.IssuedAt}, timeCol{&rec.ExpiresAt}, timeCol{&rec.UsedAt}, hashCol{&rec.Successor},
-		timeCol{&fam.CreatedAt}, timeCol{&fam.ExpiresAt}, timeCol{&fam.RefreshedAt}, timeCol{&fam.RevokedAt}, &fam.UserAgent, &fam.Address)
+		&rec.SessionID, &rec.UserID, timeCol{&rec.IssuedAt}, timeCol{&rec.ExpiresAt}, timeCol{&rec.UsedAt}, hashCol{&rec.Successor},
+		timeCol{&sess.CreatedAt}, timeCol{&sess.ExpiresAt}, timeCol{&sess.RefreshedAt}, timeCol{&sess.RevokedAt}, &sess.UserAgent, &sess.Address)
 	if errors.Is(err, sql.ErrNoRows) {
-		return auth.RefreshRecord{}, auth.Family{}, false, nil
+		return authstore.RefreshRecord{}, authstore.Session{}, false, nil
 	}
 	if err != nil {
-		return auth.RefreshRecord{}, auth.Family{}, false, fail(ctx, "lookup", err)
+		return authstore.RefreshRecord{}, authstore.Session{}, false, fail(ctx, "lookup", err)
 	}
 	rec.Hash = h
-	fam.ID, fam.UserID = rec.FamilyID, rec.UserID
-	return rec, fam, true, nil
+	sess.ID, sess.UserID = rec.SessionID, rec.UserID
+	return rec, sess, true, nil
 }
 
-// Rotate replaces old by next in one atomic step, as [auth.RefreshStore]
-// requires. On PostgreSQL it is one statement that locks the family row,
+// Rotate replaces old by next in one atomic step, as [authstore.RefreshStore]
+// requires. On PostgreSQL it is one statement that locks the session row,
 // then old (and expect), FOR UPDATE, and writes only if the checks still
 // hold once it has the locks; on SQLite it is a transaction that starts
 // with the conditional update of old, which takes the database's write
 // lock. Either way, of concurrent rotations of one token exactly one
 // succeeds. It returns false, changing nothing, when a check fails. When
-// every check passes but next belongs to another family or user, or its
+// every check passes but next belongs to another session or user, or its
 // hash is zero or already stored, the call is a caller's bug: Rotate
 // returns an error and changes nothing.
-func (s *Store) Rotate(ctx context.Context, route string, old, expect auth.TokenHash, next auth.RefreshRecord) (bool, error) {
+func (s *Store) Rotate(ctx context.Context, route string, old, expect authstore.TokenHash, next authstore.RefreshRecord) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, fail(ctx, "rotate", err)
 	}
-	if next.Hash == (auth.TokenHash{}) {
+	if next.Hash == (authstore.TokenHash{}) {
 		return false, fmt.Errorf("sqlstore: rotate: %w", errZeroHash)
 	}
-	grace := expect != auth.TokenHash{}
+	grace := expect != authstore.TokenHash{}
 	var (
-		familyID, userID string
-		err              error
+		sessionID, userID string
+		err               error
 	)
 	if s.dialect == Postgres {
-		familyID, userID, err = s.rotatePostgres(ctx, route, old, expect, grace, next)
+		sessionID, userID, err = s.rotatePostgres(ctx, route, old, expect, grace, next)
 	} else {
-		familyID, userID, err = s.rotateSQLite(ctx, route, old, expect, grace, next)
+		sessionID, userID, err = s.rotateSQLite(ctx, route, old, expect, grace, next)
 	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return false, nil
 	case errors.Is(err, errMismatch):
-		return false, fmt.Errorf("sqlstore: rotate: a token of family %q and user %q into a token of family %q and user %q",
-			familyID, userID, next.FamilyID, next.UserID)
+		return false, fmt.Errorf("sqlstore: rotate: a token of session %q and user %q into a token of session %q and user %q",
+			sessionID, userID, next.SessionID, next.UserID)
 	case err != nil:
 		return false, fail(ctx, "rotate", err)
 	}
 	return true, nil
 }
 
-func (s *Store) rotatePostgres(ctx context.Context, route string, old, expect auth.TokenHash, grace bool, next auth.RefreshRecord) (familyID, userID string, err error) {
+func (s *Store) rotatePostgres(ctx context.Context, route string, old, expect authstore.TokenHash, grace bool, next authstore.RefreshRecord) (sessionID, userID string, err error) {
 	d := s.dialect
-	args := []any{route, old[:], next.FamilyID, next.UserID, d.timeArg(next.IssuedAt), next.Hash[:], d.timeArg(next.ExpiresAt)}
+	args := []any{route, old[:], next.SessionID, next.UserID, d.timeArg(next.IssuedAt), next.Hash[:], d.timeArg(next.ExpiresAt)}
 	query := s.q.rotate
 	if grace {
 		query = s.q.rotateGrace
 		args = append(args, expect[:])
 	}
-	if err := s.db.QueryRowContext(ctx, query, args...).Scan(&familyID, &userID); err != nil {
+	if err := s.db.QueryRowContext(ctx, query, args...).Scan(&sessionID, &userID); err != nil {
 		return "", "", err
 	}
-	if familyID != next.FamilyID || userID != next.UserID {
-		return familyID, userID, errMismatch // the statement wrote nothing
+	if sessionID != next.SessionID || userID != next.UserID {
+		return sessionID, userID, errMismatch // the statement wrote nothing
 	}
-	return familyID, userID, nil
+	return sessionID, userID, nil
 }
 
-func (s *Store) rotateSQLite(ctx context.Context, route string, old, expect auth.TokenHash, grace bool, next auth.RefreshRecord) (familyID, userID string, err error) {
+func (s *Store) rotateSQLite(ctx context.Context, route string, old, expect authstore.TokenHash, grace bool, next authstore.RefreshRecord) (sessionID, userID string, err error) {
 	d := s.dialect
 	issued := d.timeArg(next.IssuedAt)
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
@@ -146,10 +146,10 @@ func (s *Store) rotateSQLite(ctx context.Context, route string, old, expect auth
 		} else {
 			row = tx.QueryRowContext(ctx, s.q.claimOld, issued, next.Hash[:], route, old[:])
 		}
-		if err := row.Scan(&familyID, &userID); err != nil {
+		if err := row.Scan(&sessionID, &userID); err != nil {
 			return err
 		}
-		if familyID != next.FamilyID || userID != next.UserID {
+		if sessionID != next.SessionID || userID != next.UserID {
 			return errMismatch
 		}
 		if grace {
@@ -157,41 +157,41 @@ func (s *Store) rotateSQLite(ctx context.Context, route string, old, expect auth
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, s.q.insertToken, route, next.Hash[:], familyID, issued, d.timeArg(next.ExpiresAt), nil, nil); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q.insertToken, route, next.Hash[:], sessionID, issued, d.timeArg(next.ExpiresAt), nil, nil); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q.touchFamily, issued, route, familyID)
+		_, err := tx.ExecContext(ctx, s.q.touchSession, issued, route, sessionID)
 		return err
 	})
-	return familyID, userID, err
+	return sessionID, userID, err
 }
 
-// RevokeFamily marks the family familyID of userID revoked at the time at
-// unless it is already revoked, as [auth.RefreshStore] requires. A family
-// of another user is not found.
-func (s *Store) RevokeFamily(ctx context.Context, userID, familyID string, at time.Time) (found bool, err error) {
+// RevokeSession marks the session sessionID of userID revoked at the time
+// at unless it is already revoked, as [authstore.RefreshStore] requires. A
+// session of another user is not found.
+func (s *Store) RevokeSession(ctx context.Context, userID, sessionID string, at time.Time) (found bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return false, fail(ctx, "revoke family", err)
+		return false, fail(ctx, "revoke session", err)
 	}
-	res, err := s.db.ExecContext(ctx, s.q.revokeFamily, s.dialect.timeArg(at), auth.RouteFor(userID), userID, familyID)
+	res, err := s.db.ExecContext(ctx, s.q.revokeSession, s.dialect.timeArg(at), authstore.RouteFor(userID), userID, sessionID)
 	if err != nil {
-		return false, fail(ctx, "revoke family", err)
+		return false, fail(ctx, "revoke session", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fail(ctx, "revoke family", err)
+		return false, fail(ctx, "revoke session", err)
 	}
 	return n > 0, nil
 }
 
-// RevokeUser marks every family of userID that is live at the time at
+// RevokeUser marks every session of userID that is live at the time at
 // revoked at that time, in one statement, and returns how many it revoked,
-// as [auth.RefreshStore] requires.
+// as [authstore.RefreshStore] requires.
 func (s *Store) RevokeUser(ctx context.Context, userID string, at time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fail(ctx, "revoke user", err)
 	}
-	res, err := s.db.ExecContext(ctx, s.q.revokeUser, s.dialect.timeArg(at), auth.RouteFor(userID), userID)
+	res, err := s.db.ExecContext(ctx, s.q.revokeUser, s.dialect.timeArg(at), authstore.RouteFor(userID), userID)
 	if err != nil {
 		return 0, fail(ctx, "revoke user", err)
 	}
@@ -202,29 +202,29 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, at time.Time) (in
 	return int(n), nil
 }
 
-// Families returns the families of userID that are live at now, newest
-// CreatedAt first (then by id), as [auth.RefreshStore] requires.
-func (s *Store) Families(ctx context.Context, userID string, now time.Time) ([]auth.Family, error) {
+// Sessions returns the sessions of userID that are live at now, newest
+// CreatedAt first (then by id), as [authstore.RefreshStore] requires.
+func (s *Store) Sessions(ctx context.Context, userID string, now time.Time) ([]authstore.Session, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fail(ctx, "families", err)
+		return nil, fail(ctx, "sessions", err)
 	}
-	rows, err := s.db.QueryContext(ctx, s.q.families, auth.RouteFor(userID), userID, s.dialect.timeArg(now))
+	rows, err := s.db.QueryContext(ctx, s.q.sessions, authstore.RouteFor(userID), userID, s.dialect.timeArg(now))
 	if err != nil {
-		return nil, fail(ctx, "families", err)
+		return nil, fail(ctx, "sessions", err)
 	}
 	defer rows.Close()
-	var fams []auth.Family
+	var list []authstore.Session
 	for rows.Next() {
-		f := auth.Family{UserID: userID}
-		if err := rows.Scan(&f.ID, timeCol{&f.CreatedAt}, timeCol{&f.ExpiresAt}, timeCol{&f.RefreshedAt}, &f.UserAgent, &f.Address); err != nil {
-			return nil, fail(ctx, "families", err)
+		sess := authstore.Session{UserID: userID}
+		if err := rows.Scan(&sess.ID, timeCol{&sess.CreatedAt}, timeCol{&sess.ExpiresAt}, timeCol{&sess.RefreshedAt}, &sess.UserAgent, &sess.Address); err != nil {
+			return nil, fail(ctx, "sessions", err)
 		}
-		fams = append(fams, f)
+		list = append(list, sess)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fail(ctx, "families", err)
+		return nil, fail(ctx, "sessions", err)
 	}
-	return fams, nil
+	return list, nil
 }
 
 // inTx runs f in a transaction and commits it when f returns nil.
@@ -241,12 +241,12 @@ func (s *Store) inTx(ctx context.Context, f func(*sql.Tx) error) error {
 }
 
 // hashCol scans a hash column into h; NULL scans as the zero hash.
-type hashCol struct{ h *auth.TokenHash }
+type hashCol struct{ h *authstore.TokenHash }
 
 func (c hashCol) Scan(src any) error {
 	switch v := src.(type) {
 	case nil:
-		*c.h = auth.TokenHash{}
+		*c.h = authstore.TokenHash{}
 	case []byte:
 		if len(v) != len(c.h) {
 			return fmt.Errorf("sqlstore: hash column holds %d bytes; want %d", len(v), len(c.h))
@@ -259,8 +259,8 @@ func (c hashCol) Scan(src any) error {
 }
 
 // nullHash returns h as a column value, the zero hash as NULL.
-func nullHash(h auth.TokenHash) any {
-	if h == (auth.TokenHash{}) {
+func nullHash(h authstore.TokenHash) any {
+	if h == (authstore.TokenHash{}) {
 		return nil
 	}
 	return h[:]

@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/authtest"
 	"github.com/jwtkit/auth/sqlstore"
 )
@@ -20,15 +20,15 @@ import (
 func TestRefreshStore(t *testing.T) {
 	for _, tt := range []struct {
 		name string
-		new  func(testing.TB) auth.RefreshStore
+		new  func(testing.TB) authstore.RefreshStore
 	}{
-		{"postgres", func(t testing.TB) auth.RefreshStore { return newPostgresStore(t) }},
-		{"postgres-schema", func(t testing.TB) auth.RefreshStore { return newPostgresSchemaStore(t) }},
-		{"sqlite", func(t testing.TB) auth.RefreshStore { return newSQLiteStore(t) }},
-		{"sqlite-deferred", func(t testing.TB) auth.RefreshStore {
+		{"postgres", func(t testing.TB) authstore.RefreshStore { return newPostgresStore(t) }},
+		{"postgres-schema", func(t testing.TB) authstore.RefreshStore { return newPostgresSchemaStore(t) }},
+		{"sqlite", func(t testing.TB) authstore.RefreshStore { return newSQLiteStore(t) }},
+		{"sqlite-deferred", func(t testing.TB) authstore.RefreshStore {
 			return newSQLiteStore(t, "_pragma=busy_timeout(30000)", "_pragma=journal_mode(WAL)")
 		}},
-		{"sqlite-one-conn", func(t testing.TB) auth.RefreshStore {
+		{"sqlite-one-conn", func(t testing.TB) authstore.RefreshStore {
 			db := newSQLiteDB(t)
 			db.SetMaxOpenConns(1)
 			return migrated(t, db, sqlstore.SQLite, sqlstore.WithTablePrefix(""))
@@ -36,7 +36,7 @@ func TestRefreshStore(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			authtest.TestRefreshStore(t, func(t *testing.T) auth.RefreshStore { return tt.new(t) })
+			authtest.TestRefreshStore(t, func(t *testing.T) authstore.RefreshStore { return tt.new(t) })
 		})
 	}
 }
@@ -53,12 +53,12 @@ func TestTimes(t *testing.T) {
 			at := time.Date(2026, 3, 1, 5, 4, 3, 123456789, zone)
 			want := time.Date(2026, 3, 1, 12, 4, 3, 123456000, time.UTC)
 			user := uuid.NewString()
-			fam, rec := family(user, at)
-			fam.ExpiresAt, rec.ExpiresAt = at.Add(time.Hour), at.Add(time.Hour)
-			if err := s.CreateFamily(ctx, fam, rec); err != nil {
-				t.Fatalf("CreateFamily = %v", err)
+			sess, rec := newSession(user, at)
+			sess.ExpiresAt, rec.ExpiresAt = at.Add(time.Hour), at.Add(time.Hour)
+			if err := s.CreateSession(ctx, sess, rec); err != nil {
+				t.Fatalf("CreateSession = %v", err)
 			}
-			gotRec, gotFam, found, err := s.Lookup(ctx, auth.RouteFor(user), rec.Hash)
+			gotRec, gotSess, found, err := s.Lookup(ctx, authstore.RouteFor(user), rec.Hash)
 			if !found || err != nil {
 				t.Fatalf("Lookup = %v, %v; want true, nil", found, err)
 			}
@@ -68,15 +68,15 @@ func TestTimes(t *testing.T) {
 			}{
 				{"IssuedAt", gotRec.IssuedAt, want},
 				{"ExpiresAt", gotRec.ExpiresAt, want.Add(time.Hour)},
-				{"CreatedAt", gotFam.CreatedAt, want},
-				{"RefreshedAt", gotFam.RefreshedAt, want},
+				{"CreatedAt", gotSess.CreatedAt, want},
+				{"RefreshedAt", gotSess.RefreshedAt, want},
 			} {
 				if tc.got != tc.want { // == compares the location too
 					t.Errorf("Lookup: %s = %v; want %v", tc.name, tc.got, tc.want)
 				}
 			}
-			if !gotRec.UsedAt.IsZero() || !gotFam.RevokedAt.IsZero() {
-				t.Errorf("Lookup: UsedAt = %v, RevokedAt = %v; want zero times", gotRec.UsedAt, gotFam.RevokedAt)
+			if !gotRec.UsedAt.IsZero() || !gotSess.RevokedAt.IsZero() {
+				t.Errorf("Lookup: UsedAt = %v, RevokedAt = %v; want zero times", gotRec.UsedAt, gotSess.RevokedAt)
 			}
 		})
 	}
@@ -84,7 +84,7 @@ func TestTimes(t *testing.T) {
 
 // TestPreconditions checks that calls that break a precondition of the
 // contract are errors that change nothing: a token created with another
-// family, a zero hash, a duplicate, a rotation into another family.
+// session, a zero hash, a duplicate, a rotation into another session.
 func TestPreconditions(t *testing.T) {
 	for _, tt := range stores {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,42 +93,42 @@ func TestPreconditions(t *testing.T) {
 			ctx := t.Context()
 			now := time.Now().UTC().Truncate(time.Microsecond)
 			user := uuid.NewString()
-			route := auth.RouteFor(user)
-			fam, a := family(user, now)
-			if err := s.CreateFamily(ctx, fam, a); err != nil {
-				t.Fatalf("CreateFamily = %v", err)
+			route := authstore.RouteFor(user)
+			sess, a := newSession(user, now)
+			if err := s.CreateSession(ctx, sess, a); err != nil {
+				t.Fatalf("CreateSession = %v", err)
 			}
 
-			other, b := family(user, now)
-			b.FamilyID = fam.ID
-			if err := s.CreateFamily(ctx, other, b); err == nil {
-				t.Errorf("CreateFamily(token of another family) = nil; want an error")
+			other, b := newSession(user, now)
+			b.SessionID = sess.ID
+			if err := s.CreateSession(ctx, other, b); err == nil {
+				t.Errorf("CreateSession(token of another session) = nil; want an error")
 			}
-			other, b = family(user, now)
-			b.Hash = auth.TokenHash{}
-			if err := s.CreateFamily(ctx, other, b); err == nil {
-				t.Errorf("CreateFamily(zero hash) = nil; want an error")
+			other, b = newSession(user, now)
+			b.Hash = authstore.TokenHash{}
+			if err := s.CreateSession(ctx, other, b); err == nil {
+				t.Errorf("CreateSession(zero hash) = nil; want an error")
 			}
-			other, b = family(user, now)
+			other, b = newSession(user, now)
 			b.Hash = a.Hash
-			if err := s.CreateFamily(ctx, other, b); err == nil {
-				t.Errorf("CreateFamily(duplicate hash) = nil; want an error")
+			if err := s.CreateSession(ctx, other, b); err == nil {
+				t.Errorf("CreateSession(duplicate hash) = nil; want an error")
 			}
-			if fams, err := s.Families(ctx, user, now); err != nil || len(fams) != 1 {
-				t.Errorf("Families after refused creations = %d families, %v; want 1, nil", len(fams), err)
+			if sessions, err := s.Sessions(ctx, user, now); err != nil || len(sessions) != 1 {
+				t.Errorf("Sessions after refused creations = %d sessions, %v; want 1, nil", len(sessions), err)
 			}
 
 			for _, tc := range []struct {
 				name string
-				next func() auth.RefreshRecord
+				next func() authstore.RefreshRecord
 			}{
-				{"another family", func() auth.RefreshRecord { n := successor(a, now); n.FamilyID = uuid.NewString(); return n }},
-				{"another user", func() auth.RefreshRecord { n := successor(a, now); n.UserID = uuid.NewString(); return n }},
-				{"zero hash", func() auth.RefreshRecord { n := successor(a, now); n.Hash = auth.TokenHash{}; return n }},
-				{"duplicate hash", func() auth.RefreshRecord { n := successor(a, now); n.Hash = a.Hash; return n }},
+				{"another session", func() authstore.RefreshRecord { n := successor(a, now); n.SessionID = uuid.NewString(); return n }},
+				{"another user", func() authstore.RefreshRecord { n := successor(a, now); n.UserID = uuid.NewString(); return n }},
+				{"zero hash", func() authstore.RefreshRecord { n := successor(a, now); n.Hash = authstore.TokenHash{}; return n }},
+				{"duplicate hash", func() authstore.RefreshRecord { n := successor(a, now); n.Hash = a.Hash; return n }},
 			} {
 				next := tc.next()
-				if ok, err := s.Rotate(ctx, route, a.Hash, auth.TokenHash{}, next); ok || err == nil {
+				if ok, err := s.Rotate(ctx, route, a.Hash, authstore.TokenHash{}, next); ok || err == nil {
 					t.Errorf("Rotate(next of %s) = %v, %v; want false, an error", tc.name, ok, err)
 				}
 				rec, _, found, err := s.Lookup(ctx, route, a.Hash)
@@ -136,7 +136,7 @@ func TestPreconditions(t *testing.T) {
 					t.Errorf("after Rotate(next of %s): Lookup(old) = used %v, %v, %v; want unused, true, nil", tc.name, rec.Used(), found, err)
 				}
 			}
-			if ok, err := s.Rotate(ctx, route, a.Hash, auth.TokenHash{}, successor(a, now)); !ok || err != nil {
+			if ok, err := s.Rotate(ctx, route, a.Hash, authstore.TokenHash{}, successor(a, now)); !ok || err != nil {
 				t.Errorf("Rotate after the refused ones = %v, %v; want true, nil", ok, err)
 			}
 		})

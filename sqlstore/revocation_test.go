@@ -3,7 +3,7 @@ package sqlstore_test
 import (
 	"testing"
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/authtest"
 )
 
@@ -13,7 +13,7 @@ func TestRevocationStore(t *testing.T) {
 	for _, tt := range stores {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			authtest.TestRevocationStore(t, func(t *testing.T) auth.RevocationStore { return tt.new(t) })
+			authtest.TestRevocationStore(t, func(t *testing.T) authstore.RevocationStore { return tt.new(t) })
 		})
 	}
 }

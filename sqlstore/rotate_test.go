@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/sqlstore"
 )
 
@@ -42,7 +42,7 @@ func warm(t *testing.T, db *sql.DB, n int) {
 // TestRotateRace races rotations on a warm connection pool, round after
 // round: many rotations of one token (exactly one wins), and a rotation of
 // the newest token against a grace rotation that would supersede it (the
-// two exclude each other: exactly one wins, and the family keeps exactly
+// two exclude each other: exactly one wins, and the session keeps exactly
 // one unused token).
 func TestRotateRace(t *testing.T) {
 	for _, tt := range []struct {
@@ -62,16 +62,16 @@ func TestRotateRace(t *testing.T) {
 			now := time.Now().UTC().Truncate(time.Microsecond)
 			for round := range 5 {
 				user := uuid.NewString()
-				fam, a := family(user, now)
-				if err := s.CreateFamily(ctx, fam, a); err != nil {
-					t.Fatalf("CreateFamily = %v", err)
+				sess, a := newSession(user, now)
+				if err := s.CreateSession(ctx, sess, a); err != nil {
+					t.Fatalf("CreateSession = %v", err)
 				}
-				nexts := make([]auth.RefreshRecord, racers)
+				nexts := make([]authstore.RefreshRecord, racers)
 				for i := range nexts {
 					nexts[i] = successor(a, now.Add(time.Duration(i+1)*time.Microsecond))
 				}
 				oks := race(t, len(nexts), func(i int) (bool, error) {
-					return s.Rotate(ctx, auth.RouteFor(user), a.Hash, auth.TokenHash{}, nexts[i])
+					return s.Rotate(ctx, authstore.RouteFor(user), a.Hash, authstore.TokenHash{}, nexts[i])
 				})
 				if wins := count(oks); wins != 1 {
 					t.Fatalf("round %d: %d concurrent rotations of one token: %d won; want 1", round, racers, wins)
@@ -83,20 +83,20 @@ func TestRotateRace(t *testing.T) {
 			// round is a race of two, so there are many rounds.
 			for round := range 50 {
 				user := uuid.NewString()
-				route := auth.RouteFor(user)
-				fam, a := family(user, now)
-				if err := s.CreateFamily(ctx, fam, a); err != nil {
-					t.Fatalf("CreateFamily = %v", err)
+				route := authstore.RouteFor(user)
+				sess, a := newSession(user, now)
+				if err := s.CreateSession(ctx, sess, a); err != nil {
+					t.Fatalf("CreateSession = %v", err)
 				}
 				b := successor(a, now.Add(time.Second))
-				if ok, err := s.Rotate(ctx, route, a.Hash, auth.TokenHash{}, b); !ok || err != nil {
+				if ok, err := s.Rotate(ctx, route, a.Hash, authstore.TokenHash{}, b); !ok || err != nil {
 					t.Fatalf("Rotate(a) = %v, %v; want true, nil", ok, err)
 				}
 				c := successor(b, now.Add(2*time.Second))
 				d := successor(a, now.Add(2*time.Second+time.Microsecond))
 				oks := race(t, 2, func(i int) (bool, error) {
 					if i == 0 {
-						return s.Rotate(ctx, route, b.Hash, auth.TokenHash{}, c)
+						return s.Rotate(ctx, route, b.Hash, authstore.TokenHash{}, c)
 					}
 					return s.Rotate(ctx, route, a.Hash, b.Hash, d)
 				})
@@ -104,7 +104,7 @@ func TestRotateRace(t *testing.T) {
 					t.Fatalf("round %d: Rotate(b) = %v and grace Rotate(a, expect b) = %v; want exactly one true", round, oks[0], oks[1])
 				}
 				live := 0
-				for _, h := range []auth.TokenHash{a.Hash, b.Hash, c.Hash, d.Hash} {
+				for _, h := range []authstore.TokenHash{a.Hash, b.Hash, c.Hash, d.Hash} {
 					rec, _, found, err := s.Lookup(ctx, route, h)
 					if err != nil {
 						t.Fatalf("Lookup = %v", err)
@@ -114,7 +114,7 @@ func TestRotateRace(t *testing.T) {
 					}
 				}
 				if live != 1 {
-					t.Fatalf("round %d: the family has %d unused tokens; want 1", round, live)
+					t.Fatalf("round %d: the session has %d unused tokens; want 1", round, live)
 				}
 			}
 		})

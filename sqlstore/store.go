@@ -7,15 +7,16 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 )
 
-// Store keeps refresh-token families ([auth.RefreshStore]) and access-token
-// revocations ([auth.RevocationStore]) in a PostgreSQL or SQLite database
-// through [database/sql]. Build one with [New] and create its tables with
-// [Store.Migrate]. A Store is immutable and safe for concurrent use; it
-// holds no connection of its own: every method borrows one from the
-// [sql.DB] for the length of one statement or transaction.
+// Store keeps sessions and their refresh tokens ([authstore.RefreshStore])
+// and access-token revocations ([authstore.RevocationStore]) in a
+// PostgreSQL or SQLite database through [database/sql]. Build one with
+// [New] and create its tables with [Store.Migrate]. A Store is immutable
+// and safe for concurrent use; it holds no connection of its own: every
+// method borrows one from the [sql.DB] for the length of one statement or
+// transaction.
 type Store struct {
 	db      *sql.DB
 	dialect Dialect
@@ -24,12 +25,13 @@ type Store struct {
 }
 
 var (
-	_ auth.RefreshStore    = (*Store)(nil)
-	_ auth.RevocationStore = (*Store)(nil)
+	_ authstore.RefreshStore    = (*Store)(nil)
+	_ authstore.RevocationStore = (*Store)(nil)
 )
 
 // names are the (possibly schema-qualified) names of the store's tables,
-// and the prefix of its index and trigger names.
+// and the prefix of its index and trigger names. The table of sessions is
+// named refresh_families, as the schema has always named it.
 type names struct {
 	families, tokens, denied, cutoffs, migrations string
 	prefix, schema                                string

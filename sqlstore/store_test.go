@@ -19,7 +19,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"modernc.org/sqlite"               // registers the "sqlite" driver
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/internal/testenv"
 	"github.com/jwtkit/auth/sqlstore"
 )
@@ -226,30 +226,30 @@ func TestDriverErrors(t *testing.T) {
 			ctx := t.Context()
 			now := time.Now()
 			user := uuid.NewString()
-			fam, rec := family(user, now)
+			sess, rec := newSession(user, now)
 			check := func(call string, err error) {
 				t.Helper()
 				if err == nil || !tt.isDB(err) || !strings.HasPrefix(err.Error(), "sqlstore: ") {
 					t.Errorf("%s on missing tables: error = %v; want the driver's error, wrapped", call, err)
 				}
 			}
-			check("CreateFamily", s.CreateFamily(ctx, fam, rec))
-			_, _, found, err := s.Lookup(ctx, auth.RouteFor(user), rec.Hash)
+			check("CreateSession", s.CreateSession(ctx, sess, rec))
+			_, _, found, err := s.Lookup(ctx, authstore.RouteFor(user), rec.Hash)
 			check("Lookup", err)
 			if found {
 				t.Errorf("Lookup on missing tables: found = true")
 			}
-			_, err = s.Rotate(ctx, auth.RouteFor(user), rec.Hash, auth.TokenHash{}, successor(rec, now))
+			_, err = s.Rotate(ctx, authstore.RouteFor(user), rec.Hash, authstore.TokenHash{}, successor(rec, now))
 			check("Rotate", err)
-			_, err = s.RevokeFamily(ctx, user, fam.ID, now)
-			check("RevokeFamily", err)
+			_, err = s.RevokeSession(ctx, user, sess.ID, now)
+			check("RevokeSession", err)
 			_, err = s.RevokeUser(ctx, user, now)
 			check("RevokeUser", err)
-			_, err = s.Families(ctx, user, now)
-			check("Families", err)
+			_, err = s.Sessions(ctx, user, now)
+			check("Sessions", err)
 			_, err = s.Purge(ctx, now, 10)
 			check("Purge", err)
-			_, err = s.Revoked(ctx, &auth.Claims{Subject: user, ID: "j", IssuedAt: now})
+			_, err = s.Revoked(ctx, user, "j", now)
 			check("Revoked", err)
 			check("DenyToken", s.DenyToken(ctx, user, "j", now))
 			check("CutOff", s.CutOff(ctx, user, now))
@@ -257,31 +257,31 @@ func TestDriverErrors(t *testing.T) {
 	}
 }
 
-// family returns a new family of userID signed in at created and its first
+// newSession returns a new session of userID signed in at created and its first
 // token, not stored.
-func family(userID string, created time.Time) (auth.Family, auth.RefreshRecord) {
-	fam := auth.Family{
+func newSession(userID string, created time.Time) (authstore.Session, authstore.RefreshRecord) {
+	sess := authstore.Session{
 		ID:          uuid.NewString(),
 		UserID:      userID,
 		CreatedAt:   created,
 		ExpiresAt:   created.Add(30 * 24 * time.Hour),
 		RefreshedAt: created,
 	}
-	return fam, auth.RefreshRecord{
+	return sess, authstore.RefreshRecord{
 		Hash:      tokenHash(userID),
-		FamilyID:  fam.ID,
+		SessionID: sess.ID,
 		UserID:    userID,
 		IssuedAt:  created,
 		ExpiresAt: created.Add(7 * 24 * time.Hour),
 	}
 }
 
-// successor returns a new token of prev's family issued at issued, not
+// successor returns a new token of prev's session issued at issued, not
 // stored.
-func successor(prev auth.RefreshRecord, issued time.Time) auth.RefreshRecord {
-	return auth.RefreshRecord{
+func successor(prev authstore.RefreshRecord, issued time.Time) authstore.RefreshRecord {
+	return authstore.RefreshRecord{
 		Hash:      tokenHash(prev.UserID),
-		FamilyID:  prev.FamilyID,
+		SessionID: prev.SessionID,
 		UserID:    prev.UserID,
 		IssuedAt:  issued,
 		ExpiresAt: issued.Add(7 * 24 * time.Hour),
@@ -290,8 +290,8 @@ func successor(prev auth.RefreshRecord, issued time.Time) auth.RefreshRecord {
 
 // tokenHash returns the hash of a new refresh token of userID, made as the
 // library makes them.
-func tokenHash(userID string) auth.TokenHash {
+func tokenHash(userID string) authstore.TokenHash {
 	var secret [32]byte
 	rand.Read(secret[:])
-	return auth.HashRefreshToken(auth.RouteFor(userID) + base64.RawURLEncoding.EncodeToString(secret[:]))
+	return authstore.HashToken(authstore.RouteFor(userID) + base64.RawURLEncoding.EncodeToString(secret[:]))
 }

@@ -39,7 +39,7 @@ func TestBearerFailures(t *testing.T) {
 
 	claims := auth.Claims{Subject: ada.userID, Role: "user", Email: "ada@example.com"}
 	anHourAgo := func() time.Time { return time.Now().Add(-time.Hour) }
-	expired := mint(t, ts, claims, auth.WithClock(anHourAgo))
+	expired := mint(t, ts, ts.cfg.Keys, claims, auth.WithClock(anHourAgo))
 	otherKey, err := auth.GenerateKey(rand.Reader, auth.HS256)
 	if err != nil {
 		t.Fatal(err)
@@ -48,8 +48,8 @@ func TestBearerFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	foreign := mint(t, ts, claims, auth.WithKeys(otherKeys))
-	otherAudience := mint(t, ts, claims, auth.WithAudience("another-api"))
+	foreign := mint(t, ts, otherKeys, claims)
+	otherAudience := mint(t, ts, ts.cfg.Keys, claims, auth.WithAudience("another-api"))
 	parts := strings.Split(ada.access, ".")
 	sig := []byte(parts[2])
 	if sig[10] == 'A' { // another base64url character: another signature

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
+	"github.com/jwtkit/auth/password"
 )
 
 // keyDir holds the key files; TestMain removes it.
@@ -81,6 +83,19 @@ func testKeyFiles(tb testing.TB) map[string]string {
 	return files
 }
 
+// start runs what run does before it listens: it reads the configuration
+// from env and builds the server on it.
+func start(env map[string]string) error {
+	cfg, err := loadConfig(envFrom(env), quiet)
+	if err != nil {
+		return err
+	}
+	_, err = newServer(cfg, quiet)
+	return err
+}
+
+// TestConfigErrors checks that bad configuration, whether the program or
+// the library finds it, stops the start with one line naming the variable.
 func TestConfigErrors(t *testing.T) {
 	t.Parallel()
 	files := testKeyFiles(t)
@@ -95,6 +110,9 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown alg", map[string]string{"AUTH_ALG": "HS999"}, "AUTH_ALG"},
 		{"alg none", map[string]string{"AUTH_ALG": "none"}, "AUTH_ALG"},
 		{"alg in lower case", map[string]string{"AUTH_ALG": "hs256"}, "AUTH_ALG"},
+		{"EdDSA in lower case", map[string]string{"AUTH_ALG": "eddsa"}, "AUTH_ALG"},
+		{"alg the library has but the server does not take", map[string]string{"AUTH_ALG": "HS384"}, "AUTH_ALG"},
+		{"PS256", map[string]string{"AUTH_ALG": "PS256"}, "AUTH_ALG"},
 		{"unparsable access ttl", map[string]string{"AUTH_ACCESS_TTL": "soon"}, "AUTH_ACCESS_TTL"},
 		{"access ttl without unit", map[string]string{"AUTH_ACCESS_TTL": "900"}, "AUTH_ACCESS_TTL"},
 		{"zero access ttl", map[string]string{"AUTH_ACCESS_TTL": "0s"}, "AUTH_ACCESS_TTL"},
@@ -114,6 +132,7 @@ func TestConfigErrors(t *testing.T) {
 		{"cookie secure not a boolean", map[string]string{"AUTH_COOKIE_SECURE": "maybe"}, "AUTH_COOKIE_SECURE"},
 		{"cookie secure yes", map[string]string{"AUTH_COOKIE_SECURE": "yes"}, "AUTH_COOKIE_SECURE"},
 		{"bcrypt cost too low", map[string]string{"AUTH_BCRYPT_COST": "4"}, "AUTH_BCRYPT_COST"},
+		{"bcrypt cost too high", map[string]string{"AUTH_BCRYPT_COST": "32"}, "AUTH_BCRYPT_COST"},
 		{"bcrypt cost not a number", map[string]string{"AUTH_BCRYPT_COST": "high"}, "AUTH_BCRYPT_COST"},
 		{"P-256 key file for RS256", map[string]string{"AUTH_ALG": "RS256", "AUTH_PRIVATE_KEY_FILE": files["p256"]}, "AUTH_PRIVATE_KEY_FILE"},
 		{"P-384 key file for ES256", map[string]string{"AUTH_ALG": "ES256", "AUTH_PRIVATE_KEY_FILE": files["p384"]}, "AUTH_PRIVATE_KEY_FILE"},
@@ -126,14 +145,14 @@ func TestConfigErrors(t *testing.T) {
 		{"key file with HS256", map[string]string{"AUTH_PRIVATE_KEY_FILE": files["p256"]}, "AUTH_PRIVATE_KEY_FILE"},
 		{"secret with RS256", map[string]string{"AUTH_ALG": "RS256", "AUTH_SECRET": secret}, "AUTH_SECRET"},
 		{"admin email without password", map[string]string{"ADMIN_EMAIL": "root@example.com"}, "ADMIN_PASSWORD"},
-		{"admin password without email", map[string]string{"ADMIN_PASSWORD": password}, "ADMIN_EMAIL"},
+		{"admin password without email", map[string]string{"ADMIN_PASSWORD": testPassword}, "ADMIN_EMAIL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := loadConfig(envFrom(tt.env), quiet)
+			err := start(tt.env)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
-				t.Errorf("loadConfig(%v) = %v; want one line naming %s", tt.env, err, tt.want)
+				t.Errorf("start(%v) = %v; want one line naming %s", tt.env, err, tt.want)
 			}
 		})
 	}
@@ -149,14 +168,14 @@ func TestAdminErrors(t *testing.T) {
 	}{
 		{"short admin password", map[string]string{"ADMIN_EMAIL": "root@example.com", "ADMIN_PASSWORD": "short"}},
 		{"long admin password", map[string]string{"ADMIN_EMAIL": "root@example.com", "ADMIN_PASSWORD": strings.Repeat("p", 73)}},
-		{"bad admin email", map[string]string{"ADMIN_EMAIL": "root", "ADMIN_PASSWORD": password}},
+		{"bad admin email", map[string]string{"ADMIN_EMAIL": "root", "ADMIN_PASSWORD": testPassword}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			cfg, err := loadConfig(envFrom(tt.env), quiet)
 			if err == nil {
-				cfg.BcryptCost = auth.MinBcryptCost
+				cfg.BcryptCost = password.MinCost
 				_, err = newServer(cfg, quiet)
 			}
 			if err == nil || !strings.Contains(err.Error(), "ADMIN_") || strings.Contains(err.Error(), "\n") {
@@ -166,6 +185,9 @@ func TestAdminErrors(t *testing.T) {
 	}
 }
 
+// TestConfigAccepts checks values that the configuration reads as given
+// and that the server starts with, up to the longest lifetimes the library
+// allows.
 func TestConfigAccepts(t *testing.T) {
 	t.Parallel()
 	files := testKeyFiles(t)
@@ -177,7 +199,7 @@ func TestConfigAccepts(t *testing.T) {
 		{"defaults", nil, func(c *config) bool {
 			return c.Addr == "127.0.0.1:8080" && c.Issuer == "auth-example" && c.Audience == "auth-example-api" &&
 				c.AccessTTL == 15*time.Minute && c.RefreshTTL == 168*time.Hour && c.ReuseGrace == 0 &&
-				c.LoginRate == auth.Rate{Limit: 5, Window: 15 * time.Minute} && c.CookieSecure &&
+				c.LoginRate == authstore.Rate{Limit: 5, Window: 15 * time.Minute} && c.CookieSecure &&
 				c.Keys.SigningKey().Algorithm() == auth.HS256
 		}},
 		{"secret of 32 bytes", map[string]string{"AUTH_SECRET": strings.Repeat("s", 32)}, nil},
@@ -189,14 +211,24 @@ func TestConfigAccepts(t *testing.T) {
 		{"short lifetimes", map[string]string{"AUTH_ACCESS_TTL": "1s", "AUTH_REFRESH_TTL": "2s", "AUTH_REUSE_GRACE": "500ms"}, func(c *config) bool {
 			return c.AccessTTL == time.Second && c.RefreshTTL == 2*time.Second && c.ReuseGrace == 500*time.Millisecond
 		}},
-		{"sub-second access ttl", map[string]string{"AUTH_ACCESS_TTL": "500ms"}, nil},
+		{"sub-second access ttl", map[string]string{"AUTH_ACCESS_TTL": "500ms"}, func(c *config) bool {
+			return c.AccessTTL == 500*time.Millisecond // the library rounds it up to 1s
+		}},
+		{"access ttl with a fraction of a second", map[string]string{"AUTH_ACCESS_TTL": "1500ms"}, func(c *config) bool {
+			return c.AccessTTL == 1500*time.Millisecond
+		}},
+		{"longest lifetimes", map[string]string{"AUTH_ACCESS_TTL": "24h", "AUTH_REFRESH_TTL": "720h", "AUTH_REUSE_GRACE": "5m"}, func(c *config) bool {
+			return c.AccessTTL == 24*time.Hour && c.RefreshTTL == 720*time.Hour && c.ReuseGrace == 5*time.Minute
+		}},
+		{"bcrypt cost", map[string]string{"AUTH_BCRYPT_COST": "10"}, func(c *config) bool { return c.BcryptCost == 10 }},
+		{"HS256 spelled out", map[string]string{"AUTH_ALG": "HS256"}, nil},
 		{"login limit", map[string]string{"AUTH_LOGIN_LIMIT": "3/1m"}, func(c *config) bool {
-			return c.LoginRate == auth.Rate{Limit: 3, Window: time.Minute}
+			return c.LoginRate == authstore.Rate{Limit: 3, Window: time.Minute}
 		}},
 		{"insecure cookie", map[string]string{"AUTH_COOKIE_SECURE": "false"}, func(c *config) bool { return !c.CookieSecure }},
 		{"insecure cookie as 0", map[string]string{"AUTH_COOKIE_SECURE": "0"}, func(c *config) bool { return !c.CookieSecure }},
-		{"admin", map[string]string{"ADMIN_EMAIL": "root@example.com", "ADMIN_PASSWORD": password}, func(c *config) bool {
-			return c.AdminEmail == "root@example.com" && c.AdminPassword == password
+		{"admin", map[string]string{"ADMIN_EMAIL": "root@example.com", "ADMIN_PASSWORD": testPassword}, func(c *config) bool {
+			return c.AdminEmail == "root@example.com" && c.AdminPassword == testPassword
 		}},
 	}
 	for _, tt := range tests {
@@ -208,6 +240,10 @@ func TestConfigAccepts(t *testing.T) {
 			}
 			if tt.check != nil && !tt.check(c) {
 				t.Errorf("loadConfig(%v) = %+v; want the values set", tt.env, c)
+			}
+			c.BcryptCost = password.MinCost // the admin account hashes quickly
+			if _, err := newServer(c, quiet); err != nil {
+				t.Errorf("newServer(loadConfig(%v)) = %v; want nil", tt.env, err)
 			}
 		})
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/password"
 )
 
 // p95 returns the 95th percentile of d.
@@ -31,7 +31,7 @@ func TestLoginFloodKeepsBearerRoutesFast(t *testing.T) {
 		logins  = 30
 		samples = 50
 	)
-	ts := startServer(t, map[string]string{"AUTH_LOGIN_LIMIT": "1000/1m"}, auth.DefaultBcryptCost)
+	ts := startServer(t, map[string]string{"AUTH_LOGIN_LIMIT": "1000/1m"}, password.DefaultCost)
 	c := ts.client(t)
 	// The first failed login makes the hash unknown emails are compared
 	// with, so that the flood runs in its steady state; it overlaps with
@@ -100,7 +100,7 @@ func TestLoginFloodKeepsBearerRoutesFast(t *testing.T) {
 
 	bound := max(100*time.Millisecond, 20*calm)
 	t.Logf("GET /api/auth/me p95: %v quiet, %v during %d failed logins at bcrypt cost %d (%d finished meanwhile); bound %v",
-		calm, during, logins, auth.DefaultBcryptCost, finishedDuring, bound)
+		calm, during, logins, password.DefaultCost, finishedDuring, bound)
 	if finishedDuring >= logins {
 		t.Errorf("all %d logins finished before the timing ended; want the flood to outlast it", logins)
 	}

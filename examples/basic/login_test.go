@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/jwtkit/auth"
 )
 
 func TestLogin(t *testing.T) {
@@ -20,12 +18,12 @@ func TestLogin(t *testing.T) {
 	for _, email := range []string{"ada@example.com", "ADA@Example.com"} {
 		t.Run(email, func(t *testing.T) {
 			c := ts.client(t)
-			r := c.post("/api/auth/login", credentials(email, password))
+			r := c.post("/api/auth/login", credentials(email, testPassword))
 			if r.status != http.StatusOK {
 				t.Fatalf("%v; want 200", r)
 			}
 			wantNoStore(t, r)
-			wantRefreshCookie(t, r, false, auth.DefaultRefreshTTL)
+			wantRefreshCookie(t, r, false, defaultRefreshTTL)
 			body := object(t, r)
 			wantKeys(t, "login body", body, "user", "accessToken", "expiresIn")
 			user, _ := body["user"].(map[string]any)
@@ -138,10 +136,10 @@ func TestLoginThrottle(t *testing.T) {
 		}
 		tests := []struct{ name, ip, email, pw string }{
 			{"sixth failure", "127.0.0.20", "ada@example.com", "wrong password"},
-			{"correct password", "127.0.0.21", "ada@example.com", password},
-			{"email in other case", "127.0.0.22", "ADA@EXAMPLE.COM", password},
+			{"correct password", "127.0.0.21", "ada@example.com", testPassword},
+			{"email in other case", "127.0.0.22", "ADA@EXAMPLE.COM", testPassword},
 			// The account store trims the email: the same account, the same throttle.
-			{"email with spaces", "127.0.0.23", " ada@example.com ", password},
+			{"email with spaces", "127.0.0.23", " ada@example.com ", testPassword},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -161,10 +159,10 @@ func TestLoginThrottle(t *testing.T) {
 			wantError(t, r, http.StatusUnauthorized, "INVALID_CREDENTIALS")
 		}
 		wantThrottled(t, attacker.post("/api/auth/login", credentials("user9@example.com", "wrong password")), window)
-		wantThrottled(t, attacker.post("/api/auth/login", credentials("ada@example.com", password)), window)
+		wantThrottled(t, attacker.post("/api/auth/login", credentials("ada@example.com", testPassword)), window)
 		// Another address is not throttled.
 		other := ts.clientFrom(t, "127.0.0.31")
-		if r := other.post("/api/auth/login", credentials("ada@example.com", password)); r.status != http.StatusOK {
+		if r := other.post("/api/auth/login", credentials("ada@example.com", testPassword)); r.status != http.StatusOK {
 			t.Errorf("%v from another address; want 200", r)
 		}
 	})

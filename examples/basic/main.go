@@ -34,6 +34,24 @@
 // AUTH_REFRESH_TTL, AUTH_REUSE_GRACE, AUTH_LOGIN_LIMIT, AUTH_COOKIE_SECURE,
 // AUTH_BCRYPT_COST, ADMIN_EMAIL, ADMIN_PASSWORD); bad configuration stops
 // the start with one line on stderr.
+//
+// # Starting a service of your own
+//
+// This program is meant to be copied. The server itself is package
+// github.com/jwtkit/auth/examples/refserver of the library's module, which
+// any module may import, so a copy of this one file (main.go; the tests
+// stay behind) builds in a module of your own:
+//
+//	$ mkdir myservice && cd myservice
+//	$ cp ~/src/auth/examples/basic/main.go .     # from a checkout of the library
+//	$ go mod init example.com/myservice
+//	$ go mod tidy        # adds: require github.com/jwtkit/auth
+//	$ go run .
+//	basic: listening on http://127.0.0.1:8080
+//
+// starter_test.go does exactly this in a temporary directory. From there,
+// replace refserver.Backend{} with stores of your own, or copy the files of
+// refserver into your module to change the routes or the user model.
 package main
 
 import (
@@ -43,7 +61,7 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/jwtkit/auth/examples/internal/refserver"
+	"github.com/jwtkit/auth/examples/refserver"
 )
 
 func main() {
@@ -53,25 +71,15 @@ func main() {
 	}
 }
 
-// config is the server configuration (see refserver.LoadConfig).
-type config = refserver.Config
-
-func loadConfig(getenv func(string) string, logger *slog.Logger) (*config, error) {
-	return refserver.LoadConfig(getenv, logger)
-}
-
-// newServer returns the reference server on in-memory stores.
-func newServer(cfg *config, logger *slog.Logger) (*refserver.Server, error) {
-	return refserver.New(context.Background(), cfg, logger, refserver.Backend{})
-}
-
+// run starts the server that getenv configures on in-memory stores, prints
+// its address to stderr and serves until ctx ends or SIGINT/SIGTERM arrives.
 func run(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	cfg, err := loadConfig(getenv, logger)
+	cfg, err := refserver.LoadConfig(getenv, logger)
 	if err != nil {
 		return err
 	}
-	srv, err := newServer(cfg, logger)
+	srv, err := refserver.New(ctx, cfg, logger, refserver.Backend{})
 	if err != nil {
 		return err
 	}

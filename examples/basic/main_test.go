@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/examples/refserver"
+	"github.com/jwtkit/auth/password"
 )
 
 // The tests in this package run the reference server over real HTTP: each
@@ -34,6 +36,22 @@ func envFrom(m map[string]string) func(string) string {
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+// config is the server configuration (see refserver.LoadConfig).
+type config = refserver.Config
+
+// loadConfig reads the configuration as run does.
+func loadConfig(getenv func(string) string, logger *slog.Logger) (*config, error) {
+	return refserver.LoadConfig(getenv, logger)
+}
+
+// newServer builds the server on cfg as run does, on in-memory stores.
+func newServer(cfg *config, logger *slog.Logger) (*refserver.Server, error) {
+	return refserver.New(context.Background(), cfg, logger, refserver.Backend{})
+}
+
+// defaultRefreshTTL is the contract's default AUTH_REFRESH_TTL.
+const defaultRefreshTTL = 168 * time.Hour
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if keyDir != "" {
@@ -42,8 +60,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// password is the password of every account the tests create.
-const password = "correct horse battery"
+// testPassword is the password of every account the tests create.
+const testPassword = "correct horse battery"
 
 // uuidRE matches a canonical random UUID.
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -60,7 +78,7 @@ type testServer struct {
 // library allows, which keeps -race runs short.
 func newTestServer(tb testing.TB, env map[string]string) *testServer {
 	tb.Helper()
-	return startServer(tb, env, auth.MinBcryptCost)
+	return startServer(tb, env, password.MinCost)
 }
 
 // startServer is newTestServer with the bcrypt cost given.
@@ -223,7 +241,7 @@ type session struct {
 // register creates an account named Ada for email and returns its session.
 func (c *client) register(email string) session {
 	c.tb.Helper()
-	r := c.post("/api/auth/register", credentials(email, password, "name", "Ada"))
+	r := c.post("/api/auth/register", credentials(email, testPassword, "name", "Ada"))
 	if r.status != http.StatusCreated {
 		c.tb.Fatalf("%v; want 201", r)
 	}
@@ -233,7 +251,7 @@ func (c *client) register(email string) session {
 // login logs in as email with the test password and returns the session.
 func (c *client) login(email string) session {
 	c.tb.Helper()
-	r := c.post("/api/auth/login", credentials(email, password))
+	r := c.post("/api/auth/login", credentials(email, testPassword))
 	if r.status != http.StatusOK {
 		c.tb.Fatalf("%v; want 200", r)
 	}
@@ -411,11 +429,12 @@ func decodeJWT(tb testing.TB, tok string) (header, claims map[string]any) {
 	return header, claims
 }
 
-// mint signs an access token with the server's keys outside the server,
-// with the options given (a clock in the past for an expired token).
-func mint(tb testing.TB, ts *testServer, c auth.Claims, opts ...auth.Option) string {
+// mint signs an access token outside the server with keys (ts.cfg.Keys for
+// the server's own) and the server's issuer and audience, changed by the
+// options given (a clock in the past for an expired token).
+func mint(tb testing.TB, ts *testServer, keys *auth.KeySet, c auth.Claims, opts ...auth.Option) string {
 	tb.Helper()
-	base := []auth.Option{auth.WithKeys(ts.cfg.Keys), auth.WithIssuer(ts.cfg.Issuer), auth.WithAudience(ts.cfg.Audience)}
+	base := []auth.Option{auth.WithKeys(keys), auth.WithIssuer(ts.cfg.Issuer), auth.WithAudience(ts.cfg.Audience)}
 	a, err := auth.New(append(base, opts...)...)
 	if err != nil {
 		tb.Fatal(err)

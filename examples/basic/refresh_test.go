@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jwtkit/auth"
 )
 
 // refreshTokenRE matches an opaque refresh token: base64url, 256 bits or more.
@@ -44,7 +42,7 @@ func TestRefreshTransferBody(t *testing.T) {
 		return access, refresh
 	}
 
-	r := c.post("/api/auth/register", credentials("ada@example.com", password, "name", "Ada", "refreshTransfer", "body"))
+	r := c.post("/api/auth/register", credentials("ada@example.com", testPassword, "name", "Ada", "refreshTransfer", "body"))
 	_, rt0 := wantBodySession(t, r, http.StatusCreated, "user", "accessToken", "expiresIn", "refreshToken")
 
 	r = c.post("/api/auth/refresh", refreshBody(rt0))
@@ -56,7 +54,7 @@ func TestRefreshTransferBody(t *testing.T) {
 		t.Errorf("%v with the refreshed token; want 200", me)
 	}
 
-	r = c.post("/api/auth/login", credentials("ada@example.com", password, "refreshTransfer", "body"))
+	r = c.post("/api/auth/login", credentials("ada@example.com", testPassword, "refreshTransfer", "body"))
 	_, rt2 := wantBodySession(t, r, http.StatusOK, "user", "accessToken", "expiresIn", "refreshToken")
 	if c.refreshCookie() != "" {
 		t.Errorf("the jar holds a refresh cookie; want none in body transfer")
@@ -86,7 +84,7 @@ func TestRefresh(t *testing.T) {
 				t.Fatalf("refresh %d: %v; want 200", i+1, r)
 			}
 			wantNoStore(t, r)
-			next := wantRefreshCookie(t, r, false, auth.DefaultRefreshTTL)
+			next := wantRefreshCookie(t, r, false, defaultRefreshTTL)
 			body := object(t, r)
 			wantKeys(t, "refresh body", body, "accessToken", "expiresIn")
 			if next == prev || next != c.refreshCookie() {
@@ -137,7 +135,7 @@ func TestRefresh(t *testing.T) {
 		}
 	})
 
-	t.Run("reuse revokes the family", func(t *testing.T) {
+	t.Run("reuse revokes the session", func(t *testing.T) {
 		t.Parallel()
 		ts := newTestServer(t, nil)
 		c := ts.client(t)
@@ -199,7 +197,7 @@ func TestRefresh(t *testing.T) {
 		if ok != 1 {
 			t.Fatalf("%d concurrent refreshes of one token: %d answered 200; want exactly 1", n, ok)
 		}
-		// The others were replays: the family is revoked, the winner's token too.
+		// The others were replays: the session is revoked, the winner's token too.
 		if r := ts.client(t).post("/api/auth/refresh", "", cookieHeader(winner)...); r.status != http.StatusUnauthorized {
 			t.Errorf("%v with the winner's token; want 401", r)
 		}

@@ -6,9 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/jwtkit/auth"
 )
 
 func TestRegister(t *testing.T) {
@@ -25,7 +22,7 @@ func TestRegister(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ts := newTestServer(t, tt.env)
-			r := ts.client(t).post("/api/auth/register", credentials("ada@example.com", password, "name", "Ada"))
+			r := ts.client(t).post("/api/auth/register", credentials("ada@example.com", testPassword, "name", "Ada"))
 			if r.status != http.StatusCreated {
 				t.Fatalf("%v; want 201", r)
 			}
@@ -33,8 +30,8 @@ func TestRegister(t *testing.T) {
 				t.Errorf("register Content-Type = %q; want application/json", ct)
 			}
 			wantNoStore(t, r)
-			wantRefreshCookie(t, r, tt.secure, auth.DefaultRefreshTTL)
-			if strings.Contains(string(r.body), password) || strings.Contains(string(r.body), "$2") {
+			wantRefreshCookie(t, r, tt.secure, defaultRefreshTTL)
+			if strings.Contains(string(r.body), testPassword) || strings.Contains(string(r.body), "$2") {
 				t.Errorf("register body = %s; want no password or hash", r.body)
 			}
 
@@ -100,13 +97,13 @@ func TestRegisterRefusals(t *testing.T) {
 		{"email taken", reg("ada@example.com", "another password", "Ada"), 409, "EMAIL_TAKEN"},
 		{"email taken in other case", reg("ADA@Example.COM", "another password", "Ada"), 409, "EMAIL_TAKEN"},
 		{"email taken with spaces", reg(" ada@example.com ", "another password", "Ada"), 409, "EMAIL_TAKEN"},
-		{"email without at", reg("bob.example.com", password, "Bob"), 400, "INVALID_INPUT"},
-		{"email with a display name", reg("Bob <bob@example.com>", password, "Bob"), 400, "INVALID_INPUT"},
-		{"empty email", reg("", password, "Bob"), 400, "INVALID_INPUT"},
+		{"email without at", reg("bob.example.com", testPassword, "Bob"), 400, "INVALID_INPUT"},
+		{"email with a display name", reg("Bob <bob@example.com>", testPassword, "Bob"), 400, "INVALID_INPUT"},
+		{"empty email", reg("", testPassword, "Bob"), 400, "INVALID_INPUT"},
 		{"password of 7 bytes", reg("bob@example.com", "1234567", "Bob"), 400, "INVALID_INPUT"},
 		{"password of 73 bytes", reg("bob@example.com", strings.Repeat("p", 73), "Bob"), 400, "INVALID_INPUT"},
 		{"password of 37 runes and 73 bytes", reg("bob@example.com", strings.Repeat("é", 36)+"p", "Bob"), 400, "INVALID_INPUT"},
-		{"empty name", reg("bob@example.com", password, " "), 400, "INVALID_INPUT"},
+		{"empty name", reg("bob@example.com", testPassword, " "), 400, "INVALID_INPUT"},
 		{"missing email", `{"password":"correct horse battery","name":"Bob"}`, 400, "INVALID_INPUT"},
 		{"missing password", `{"email":"bob@example.com","name":"Bob"}`, 400, "INVALID_INPUT"},
 		{"missing name", `{"email":"bob@example.com","password":"correct horse battery"}`, 400, "INVALID_INPUT"},
@@ -142,30 +139,47 @@ func TestRegisterRefusals(t *testing.T) {
 	}
 }
 
-// TestAccessTokenLifetime checks that an issued token lives at least the
-// configured lifetime: any positive duration is valid, short ones too.
+// TestAccessTokenLifetime checks that exp is exactly iat plus
+// AUTH_ACCESS_TTL, in the whole seconds that tokens carry (a lifetime is
+// rounded up to the second), and that expiresIn says the same: any positive
+// duration is valid, short ones too.
 func TestAccessTokenLifetime(t *testing.T) {
 	t.Parallel()
-	for _, ttl := range []time.Duration{time.Second, 500 * time.Millisecond} {
-		t.Run(ttl.String(), func(t *testing.T) {
+	tests := []struct {
+		ttl  string
+		want int64 // seconds
+	}{
+		{"1s", 1},
+		{"500ms", 1},
+		{"1500ms", 2},
+		{"90s", 90},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ttl, func(t *testing.T) {
 			t.Parallel()
-			ts := newTestServer(t, map[string]string{"AUTH_ACCESS_TTL": ttl.String()})
-			s := ts.client(t).register("ada@example.com")
-			_, claims := decodeJWT(t, s.access)
+			ts := newTestServer(t, map[string]string{"AUTH_ACCESS_TTL": tt.ttl})
+			r := ts.client(t).post("/api/auth/register", credentials("ada@example.com", testPassword, "name", "Ada"))
+			if r.status != http.StatusCreated {
+				t.Fatalf("%v; want 201", r)
+			}
+			var body struct {
+				AccessToken string
+				ExpiresIn   json.Number
+			}
+			if err := json.Unmarshal(r.body, &body); err != nil {
+				t.Fatalf("%v: %v", r, err)
+			}
+			_, claims := decodeJWT(t, body.AccessToken)
 			exp, err1 := claims["exp"].(json.Number).Int64()
 			iat, err2 := claims["iat"].(json.Number).Int64()
 			if err1 != nil || err2 != nil {
 				t.Fatalf("claims = %v; want integer exp and iat", claims)
 			}
-			issued := time.Unix(iat, 0)
-			if us, ok := claims["iat_us"].(json.Number); ok { // the issue time in microseconds
-				n, _ := us.Int64()
-				issued = time.UnixMicro(n)
+			if exp-iat != tt.want {
+				t.Errorf("AUTH_ACCESS_TTL=%s: exp - iat = %d; want %d", tt.ttl, exp-iat, tt.want)
 			}
-			expires := time.Unix(exp, 0)
-			if lifetime := expires.Sub(issued); lifetime < ttl || lifetime >= ttl+time.Second {
-				t.Errorf("AUTH_ACCESS_TTL=%v: token issued at %v expires at %v, after %v; want at least %v (and less than a second more)",
-					ttl, issued.Format(time.StampMicro), expires.Format(time.StampMicro), lifetime, ttl)
+			if got, err := body.ExpiresIn.Int64(); err != nil || got != tt.want {
+				t.Errorf("AUTH_ACCESS_TTL=%s: expiresIn = %s; want %d", tt.ttl, body.ExpiresIn, tt.want)
 			}
 		})
 	}

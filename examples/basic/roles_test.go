@@ -9,7 +9,7 @@ import (
 
 func TestRoles(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t, map[string]string{"ADMIN_EMAIL": "root@example.com", "ADMIN_PASSWORD": password})
+	ts := newTestServer(t, map[string]string{"ADMIN_EMAIL": "root@example.com", "ADMIN_PASSWORD": testPassword})
 	admin := ts.client(t).login("root@example.com")
 	if _, claims := decodeJWT(t, admin.access); claims["role"] != "admin" {
 		t.Errorf("admin token role = %v; want admin", claims["role"])
@@ -72,7 +72,7 @@ func TestRoles(t *testing.T) {
 		wantError(t, other.get("/api/posts", bearer(user.access)...), http.StatusUnauthorized, "TOKEN_REVOKED")
 		wantError(t, other.post("/api/auth/refresh", "", cookieHeader(user.refresh)...), http.StatusUnauthorized, "INVALID_REFRESH_TOKEN")
 		wantError(t, uc.post("/api/auth/refresh", ""), http.StatusUnauthorized, "INVALID_REFRESH_TOKEN")
-		wantError(t, other.post("/api/auth/login", credentials("ada@example.com", password)), http.StatusUnauthorized, "INVALID_CREDENTIALS")
+		wantError(t, other.post("/api/auth/login", credentials("ada@example.com", testPassword)), http.StatusUnauthorized, "INVALID_CREDENTIALS")
 		wantError(t, other.do(http.MethodDelete, "/api/users/"+user.userID, "", bearer(admin.access)...), http.StatusNotFound, "")
 		if r := other.get("/api/auth/me", bearer(admin.access)...); r.status != http.StatusOK {
 			t.Errorf("%v for the admin; want 200", r)

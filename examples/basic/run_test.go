@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"strings"
@@ -74,12 +75,32 @@ func TestRun(t *testing.T) {
 }
 
 // TestRunBadConfig checks that bad configuration stops the start with one
-// line naming the variable, before anything listens.
+// line that begins with the variable, before anything listens: values the
+// program refuses, and values out of the ranges of the library's
+// constructors.
 func TestRunBadConfig(t *testing.T) {
 	t.Parallel()
-	env := map[string]string{"ADDR": "127.0.0.1:0", "AUTH_ACCESS_TTL": "forever"}
-	err := run(context.Background(), envFrom(env), os.Stderr)
-	if err == nil || !strings.HasPrefix(err.Error(), "AUTH_ACCESS_TTL") || strings.Contains(err.Error(), "\n") {
-		t.Errorf("run(%v) = %v; want one line naming AUTH_ACCESS_TTL", env, err)
+	tests := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"AUTH_ACCESS_TTL": "forever"}, "AUTH_ACCESS_TTL"},
+		{map[string]string{"AUTH_ACCESS_TTL": "25h"}, "AUTH_ACCESS_TTL"},
+		{map[string]string{"AUTH_REFRESH_TTL": "721h"}, "AUTH_REFRESH_TTL"},
+		{map[string]string{"AUTH_REUSE_GRACE": "6m"}, "AUTH_REUSE_GRACE"},
+		{map[string]string{"AUTH_BCRYPT_COST": "9"}, "AUTH_BCRYPT_COST"},
+		{map[string]string{"AUTH_ALG": "RS512"}, "AUTH_ALG"},
+	}
+	for _, tt := range tests {
+		env := map[string]string{"ADDR": "127.0.0.1:0"}
+		maps.Copy(env, tt.env)
+		var out strings.Builder
+		err := run(context.Background(), envFrom(env), &out)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want+":") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("run(%v) = %v; want one line beginning with %s", env, err, tt.want)
+		}
+		if strings.Contains(out.String(), "listening") {
+			t.Errorf("run(%v) wrote %q; want it to stop before listening", env, out.String())
+		}
 	}
 }

@@ -37,7 +37,8 @@ func newAuthService(alg auth.Algorithm, issuer, audience string, logger *slog.Lo
 	if err != nil {
 		return nil, err
 	}
-	a, err := auth.New(auth.WithKeys(keys), auth.WithIssuer(issuer), auth.WithAudience(audience), auth.WithLogger(logger))
+	a, err := auth.New(auth.WithKeys(keys), auth.WithIssuer(issuer), auth.WithAudience(audience),
+		auth.WithAccessTTL(accessTTL), auth.WithLogger(logger))
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +71,7 @@ func (s *authService) token(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, struct {
 			Error string `json:"error"`
 			Code  string `json:"code"`
-		}{`send {"user": "…"}`, auth.CodeInvalidInput})
+		}{`send {"user": "…"}`, auth.ErrorCode(auth.ErrInvalidInput)})
 		return
 	}
 	at, err := s.auth.Issue(r.Context(), auth.Claims{Subject: req.User, Role: req.Role})
@@ -81,7 +82,7 @@ func (s *authService) token(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"accessToken": at.Token,
 		"tokenType":   "Bearer",
-		"expiresIn":   int(at.ExpiresIn().Seconds()),
+		"expiresIn":   int(at.ExpiresIn.Seconds()),
 	})
 }
 

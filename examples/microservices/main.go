@@ -1,7 +1,7 @@
 // Command microservices runs two services that share no secret: an auth
 // service that signs access tokens (EdDSA by default) and publishes its
 // public keys as a JWK Set, and an API service that verifies those tokens
-// with the JWK Set alone, fetched over HTTP by auth.RemoteKeySet. The API
+// with the JWK Set alone, fetched over HTTP by jwks.RemoteKeySet. The API
 // never holds a key that can sign.
 //
 // A curl session:
@@ -49,6 +49,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -58,13 +59,27 @@ import (
 // audience is the aud of every token the auth service issues for the API.
 const audience = "api"
 
-// Rotation waits: publish waits out the JWK Set's five-minute cache
-// lifetime, retire the access tokens' fifteen-minute lifetime, each with a
-// minute to spare.
 const (
-	publishWait = auth.JWKSCacheTime + time.Minute
-	retireWait  = auth.DefaultAccessTTL + time.Minute
+	// accessTTL is the lifetime of the auth service's tokens.
+	accessTTL = 15 * time.Minute
+	// jwksCacheTime is how long verifiers may cache a JWK Set that
+	// auth.KeySet serves (its Cache-Control: max-age=300).
+	jwksCacheTime = 5 * time.Minute
 )
+
+// Rotation waits: publish waits out the JWK Set's cache lifetime, retire
+// the access tokens' lifetime, each with a minute to spare.
+const (
+	publishWait = jwksCacheTime + time.Minute
+	retireWait  = accessTTL + time.Minute
+)
+
+// publicKeyAlgorithms are the values of AUTH_ALG: algorithms whose tokens
+// other services verify with a public key alone.
+var publicKeyAlgorithms = []auth.Algorithm{
+	auth.EdDSA, auth.ES256, auth.ES384, auth.ES512,
+	auth.RS256, auth.RS384, auth.RS512, auth.PS256, auth.PS384, auth.PS512,
+}
 
 func main() {
 	if err := run(context.Background(), os.Getenv, os.Stderr); err != nil {
@@ -75,11 +90,17 @@ func main() {
 
 func run(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	alg, err := auth.ParseAlgorithm(envOr(getenv, "AUTH_ALG", string(auth.EdDSA)))
-	if err != nil {
-		return fmt.Errorf("AUTH_ALG: %w", err)
+	alg := auth.Algorithm(envOr(getenv, "AUTH_ALG", string(auth.EdDSA)))
+	switch {
+	case alg == auth.HS256 || alg == auth.HS384 || alg == auth.HS512:
+		return fmt.Errorf("AUTH_ALG: %s is a shared secret: other services could not verify without it", alg)
+	case !slices.Contains(publicKeyAlgorithms, alg):
+		return fmt.Errorf("AUTH_ALG: %q is not a public-key algorithm such as EdDSA, ES256 or RS256", string(alg))
 	}
-	var rotateEvery time.Duration
+	var (
+		rotateEvery time.Duration
+		err         error
+	)
 	if v := getenv("AUTH_ROTATE_EVERY"); v != "" {
 		if rotateEvery, err = time.ParseDuration(v); err != nil || rotateEvery <= 0 {
 			return fmt.Errorf("AUTH_ROTATE_EVERY: %q is not a positive Go duration", v)

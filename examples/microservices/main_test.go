@@ -111,7 +111,7 @@ func kidOf(t *testing.T, token string) string {
 }
 
 func apiHasKey(api *apiService, kid string) bool {
-	return slices.ContainsFunc(api.jwks.Keys(), func(k *auth.Key) bool { return k.ID() == kid })
+	return slices.ContainsFunc(api.keys.Keys(), func(k *auth.Key) bool { return k.ID() == kid })
 }
 
 func TestServices(t *testing.T) {
@@ -257,7 +257,7 @@ func testRotationUnderLoad(t *testing.T, alg auth.Algorithm) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.api.jwks.Refresh(ctx); err != nil {
+	if err := s.api.keys.Refresh(ctx); err != nil {
 		t.Fatalf("API JWK Set refresh = %v", err)
 	}
 	if !apiHasKey(s.api, next.ID()) {
@@ -277,7 +277,7 @@ func testRotationUnderLoad(t *testing.T, alg auth.Algorithm) {
 	if err := s.auth.Retire(oldKid); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.api.jwks.Refresh(ctx); err != nil {
+	if err := s.api.keys.Refresh(ctx); err != nil {
 		t.Fatalf("API JWK Set refresh = %v", err)
 	}
 	if apiHasKey(s.api, oldKid) {
@@ -309,7 +309,9 @@ func TestRunConfig(t *testing.T) {
 		want string
 	}{
 		{map[string]string{"AUTH_ALG": "HS256"}, "shared secret"},
+		{map[string]string{"AUTH_ALG": "HS384"}, "shared secret"},
 		{map[string]string{"AUTH_ALG": "none"}, "AUTH_ALG"},
+		{map[string]string{"AUTH_ALG": "eddsa"}, "AUTH_ALG"},
 		{map[string]string{"AUTH_ROTATE_EVERY": "soon"}, "AUTH_ROTATE_EVERY"},
 		{map[string]string{"AUTH_ADDR": "127.0.0.1:0", "API_ADDR": "256.0.0.1:0"}, "256.0.0.1"},
 	}

@@ -1,7 +1,7 @@
 // Command postgres serves the same HTTP contract as examples/basic, with
 // accounts, sessions and revocations in PostgreSQL, so that any number of
 // instances behind a load balancer share them: a refresh token rotated on
-// one instance and replayed on another revokes the family everywhere, and a
+// one instance and replayed on another revokes the session everywhere, and a
 // logout on one is refused by all. With REDIS_URL set, the access-token
 // denylist, the per-user cutoff and login throttling live in Redis instead,
 // shared by every instance too.
@@ -15,6 +15,23 @@
 //
 // Configuration: DATABASE_URL (required), REDIS_URL (optional), and every
 // variable of examples/basic. Tables are created at start.
+//
+// # Starting a service of your own
+//
+// This program is meant to be copied. The server itself is package
+// github.com/jwtkit/auth/examples/refserver of the library's module, which
+// any module may import, so a copy of main.go and users.go (the tests stay
+// behind) builds in a module of your own:
+//
+//	$ mkdir myservice && cd myservice
+//	$ cp ~/src/auth/examples/postgres/main.go ~/src/auth/examples/postgres/users.go .
+//	$ go mod init example.com/myservice
+//	$ go mod tidy        # adds github.com/jwtkit/auth, its sqlstore and redisstore modules, pgx and go-redis
+//	$ DATABASE_URL=postgres://localhost/app?sslmode=disable go run .
+//	postgres: listening on http://127.0.0.1:8080
+//
+// starter_test.go does exactly this in a temporary directory. users.go is
+// the account table: change it to fit the accounts you already have.
 package main
 
 import (
@@ -28,7 +45,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the PostgreSQL driver
-	"github.com/jwtkit/auth/examples/internal/refserver"
+	"github.com/jwtkit/auth/examples/refserver"
 	"github.com/jwtkit/auth/redisstore"
 	"github.com/jwtkit/auth/sqlstore"
 	"github.com/redis/go-redis/v9"

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jwtkit/auth"
-	"github.com/jwtkit/auth/examples/internal/refserver"
+	"github.com/jwtkit/auth/examples/refserver"
 	"github.com/jwtkit/auth/internal/testenv"
+	"github.com/jwtkit/auth/password"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -79,7 +79,7 @@ func newCluster(t *testing.T, o clusterOpts) *cluster {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.BcryptCost = auth.MinBcryptCost
+		cfg.BcryptCost = password.MinCost
 		inst, err := newInstance(context.Background(), cfg, func(k string) string { return env[k] }, quiet)
 		if err != nil {
 			t.Fatal(err)
@@ -183,7 +183,7 @@ func TestReplayOnAnotherInstanceRevokesEverywhere(t *testing.T) {
 	first := register(t, c, 0, "ada@example.com").str("refreshToken")
 	second := refresh(t, c, 0, first)
 	wantCode(t, "refresh on A", second, 200, "")
-	// The stolen first token replayed on B: reuse, the family dies.
+	// The stolen first token replayed on B: reuse, the session dies.
 	wantCode(t, "replay on B", refresh(t, c, 1, first), 401, "INVALID_REFRESH_TOKEN")
 	// The legitimate holder's newest token is dead on C too.
 	wantCode(t, "newest on C", refresh(t, c, 2, second.str("refreshToken")), 401, "INVALID_REFRESH_TOKEN")

@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jwtkit/auth"
-	"github.com/jwtkit/auth/examples/internal/refserver"
+	"github.com/jwtkit/auth/examples/refserver"
 )
 
 // pgUsers is the account store on PostgreSQL.
@@ -27,6 +27,7 @@ const usersSchema = `CREATE TABLE IF NOT EXISTS %s (
 	created_at    timestamptz NOT NULL DEFAULT now()
 )`
 
+// newPGUsers creates the accounts table if needed and returns its store.
 func newPGUsers(ctx context.Context, db *sql.DB, table string) (*pgUsers, error) {
 	if _, err := db.ExecContext(ctx, fmt.Sprintf(usersSchema, table)); err != nil {
 		return nil, fmt.Errorf("create %s: %w", table, err)
@@ -36,6 +37,8 @@ func newPGUsers(ctx context.Context, db *sql.DB, table string) (*pgUsers, error)
 
 var _ refserver.UserStore = (*pgUsers)(nil)
 
+// Create implements [refserver.UserStore]: a taken email is
+// [refserver.ErrEmailTaken].
 func (p *pgUsers) Create(ctx context.Context, u refserver.User, hash []byte) error {
 	_, err := p.db.ExecContext(ctx,
 		`INSERT INTO `+p.table+` (id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5)`,
@@ -47,6 +50,7 @@ func (p *pgUsers) Create(ctx context.Context, u refserver.User, hash []byte) err
 	return err
 }
 
+// Get implements [refserver.UserStore].
 func (p *pgUsers) Get(ctx context.Context, id string) (refserver.User, bool, error) {
 	var u refserver.User
 	err := p.db.QueryRowContext(ctx, `SELECT id, email, name, role FROM `+p.table+` WHERE id = $1`, id).
@@ -57,6 +61,7 @@ func (p *pgUsers) Get(ctx context.Context, id string) (refserver.User, bool, err
 	return u, err == nil, err
 }
 
+// Delete implements [refserver.UserStore].
 func (p *pgUsers) Delete(ctx context.Context, id string) (bool, error) {
 	res, err := p.db.ExecContext(ctx, `DELETE FROM `+p.table+` WHERE id = $1`, id)
 	if err != nil {
@@ -66,6 +71,7 @@ func (p *pgUsers) Delete(ctx context.Context, id string) (bool, error) {
 	return n > 0, err
 }
 
+// Credentials implements [auth.CredentialStore].
 func (p *pgUsers) Credentials(ctx context.Context, login string) (auth.Credentials, error) {
 	var u refserver.User
 	var hash []byte
@@ -80,11 +86,14 @@ func (p *pgUsers) Credentials(ctx context.Context, login string) (auth.Credentia
 	return auth.Credentials{UserID: u.ID, Hash: hash, Claims: u.Claims()}, nil
 }
 
+// SetPasswordHash implements [auth.CredentialStore].
 func (p *pgUsers) SetPasswordHash(ctx context.Context, userID string, hash []byte) error {
 	_, err := p.db.ExecContext(ctx, `UPDATE `+p.table+` SET password_hash = $2 WHERE id = $1`, userID, hash)
 	return err
 }
 
+// LoadClaims implements [refserver.UserStore]: a role change or a
+// deleted account takes effect at the next refresh.
 func (p *pgUsers) LoadClaims(ctx context.Context, id string) (auth.Claims, error) {
 	u, ok, err := p.Get(ctx, id)
 	if err != nil {

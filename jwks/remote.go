@@ -1,44 +1,41 @@
-package auth
+package jwks
 
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jwtkit/auth"
 )
 
 // Defaults of a [RemoteKeySet].
 const (
-	// DefaultJWKSTimeout bounds one fetch of a remote JWK Set.
-	DefaultJWKSTimeout = 5 * time.Second
-	// DefaultJWKSMaxSize is the largest JWK Set document accepted.
-	DefaultJWKSMaxSize = 1 << 20
-	// DefaultJWKSMinLifetime and DefaultJWKSMaxLifetime bound how long a
+	// DefaultTimeout bounds one fetch of a remote JWK Set.
+	DefaultTimeout = 5 * time.Second
+	// DefaultMaxSize is the largest JWK Set document accepted.
+	DefaultMaxSize = 1 << 20
+	// DefaultMinLifetime and DefaultMaxLifetime bound how long a
 	// fetched JWK Set is used before it is fetched again, whatever its
 	// Cache-Control max-age says.
-	DefaultJWKSMinLifetime = time.Minute
-	DefaultJWKSMaxLifetime = 24 * time.Hour
-	// DefaultJWKSLifetime is the lifetime of a JWK Set served without a
+	DefaultMinLifetime = time.Minute
+	DefaultMaxLifetime = 24 * time.Hour
+	// DefaultLifetime is the lifetime of a JWK Set served without a
 	// max-age.
-	DefaultJWKSLifetime = 5 * time.Minute
-	// DefaultJWKSCooldown is the shortest time between two fetches that
+	DefaultLifetime = 5 * time.Minute
+	// DefaultCooldown is the shortest time between two fetches that
 	// requests cause (a token with an unknown kid, a set past its lifetime).
-	DefaultJWKSCooldown = 30 * time.Second
+	DefaultCooldown = 30 * time.Second
 )
 
 // Limits on the options of a [RemoteKeySet].
@@ -51,41 +48,41 @@ const (
 	firstRetryDelay = time.Second
 )
 
-// RemoteKeySet is a [KeySource] that verifies with the public keys of one
+// RemoteKeySet is a [auth.KeySource] that verifies with the public keys of one
 // JWK Set URL, such as https://id.example.com/.well-known/jwks.json, fetched
 // over HTTP and cached, so a service verifies tokens without ever holding a
 // signing key. It fetches only the URL it was built with: a URL named in a
-// token (jku, x5u) is never followed, and [Auth.Verify] refuses such a
+// token (jku, x5u) is never followed, and [auth.Auth.Verify] refuses such a
 // token before consulting any key source.
 //
-// Most callers build one with [NewRemoteKeySet], pass it to [WithKeySource]
+// Most callers build one with [NewRemoteKeySet], pass it to [auth.WithKeySource]
 // and call [RemoteKeySet.Start] at startup. It then works like this:
 //
 //   - Fetching. The first fetch happens in Start, or else on the first
 //     [RemoteKeySet.VerificationKey]. [RemoteKeySet.Refresh] fetches at once.
 //   - Lifetime. A fetched set is used for the max-age of its Cache-Control
-//     header (less its Age), clamped to [WithJWKSCacheBounds]; for
-//     [DefaultJWKSLifetime] without one. Start's goroutine fetches again
+//     header (less its Age), clamped to [WithCacheBounds]; for
+//     [DefaultLifetime] without one. Start's goroutine fetches again
 //     when three quarters of that lifetime have passed, and retries failed
 //     fetches with a backoff from one second up to the cooldown. Without
 //     Start, the first request after the lifetime fetches again in the
 //     background while being served the current set.
 //   - Unknown kid. A kid missing from the set causes one fetch, which every
 //     concurrent request for a missing kid waits for, and no new fetch for
-//     a cooldown ([WithJWKSCooldown]) after any fetch started, so tokens with
+//     a cooldown ([WithCooldown]) after any fetch started, so tokens with
 //     random kids cannot make it fetch more often than that.
 //   - Failures. A failed fetch (network, timeout, status other than 200, a
 //     document over the size cap, not a JWK Set, or without any usable key)
 //     changes nothing: the last good set keeps being served. Until a first
 //     fetch succeeds, VerificationKey returns an error that is not
-//     [ErrTokenUnknownKey], which Verify turns into [ErrUnavailable].
+//     [auth.ErrTokenUnknownKey], which Verify turns into [auth.ErrUnavailable].
 //   - Keys. Each JWK must name its algorithm ("alg"), which must fit its
 //     "kty" and "crv" (RSA for RS* and PS*, EC P-256 for ES256, P-384 for
 //     ES384, P-521 for ES512, OKP Ed25519 for EdDSA), have a kid, a "use" of
 //     "sig" if any, "verify" among its "key_ops" if any, and no private
 //     member. Anything else, symmetric ("oct") keys, weak keys (see
-//     [NewPublicKey]) and keys sharing a kid are skipped, never guessed at,
-//     and logged at debug level ([WithJWKSLogger]).
+//     [auth.NewPublicKey]) and keys sharing a kid are skipped, never guessed at,
+//     and logged at debug level ([WithLogger]).
 //
 // A RemoteKeySet is safe for concurrent use. Verifying with a cached key
 // takes no lock and does not allocate. The zero value is not usable.
@@ -115,10 +112,10 @@ type RemoteKeySet struct {
 }
 
 type remoteSnapshot struct {
-	byID      map[string]*Key
-	keys      []*Key    // in document order
-	refreshAt time.Time // when Start's goroutine fetches again
-	staleAt   time.Time // end of the lifetime
+	byID      map[string]*auth.Key
+	keys      []*auth.Key // in document order
+	refreshAt time.Time   // when Start's goroutine fetches again
+	staleAt   time.Time   // end of the lifetime
 }
 
 // fetchCall is one fetch that any number of callers wait for.
@@ -128,8 +125,8 @@ type fetchCall struct {
 	err  error
 }
 
-// RemoteOption configures a [RemoteKeySet] in [NewRemoteKeySet].
-type RemoteOption func(*remoteConfig)
+// Option configures a [RemoteKeySet] in [NewRemoteKeySet].
+type Option func(*remoteConfig)
 
 type remoteConfig struct {
 	client      *http.Client
@@ -145,72 +142,72 @@ type remoteConfig struct {
 	after func(time.Duration) <-chan time.Time
 }
 
-// WithJWKSHTTPClient sets the HTTP client that fetches the JWK Set. Each
-// fetch is bounded by the client's Timeout, or by [DefaultJWKSTimeout] when
+// WithHTTPClient sets the HTTP client that fetches the JWK Set. Each
+// fetch is bounded by the client's Timeout, or by [DefaultTimeout] when
 // it has none. The default (also for nil) is a client with that timeout
 // that follows no redirect: a redirect is a failed fetch.
-func WithJWKSHTTPClient(c *http.Client) RemoteOption {
+func WithHTTPClient(c *http.Client) Option {
 	return func(rc *remoteConfig) { rc.client = c }
 }
 
-// WithJWKSMaxSize sets the size cap in bytes of the JWK Set document; a
+// WithMaxSize sets the size cap in bytes of the JWK Set document; a
 // larger one is a failed fetch, refused without reading past the cap.
-// Default [DefaultJWKSMaxSize] (1 MiB); between 1 KiB and 64 MiB.
-func WithJWKSMaxSize(n int64) RemoteOption {
+// Default [DefaultMaxSize] (1 MiB); between 1 KiB and 64 MiB.
+func WithMaxSize(n int64) Option {
 	return func(rc *remoteConfig) { rc.maxSize = n }
 }
 
-// WithJWKSCacheBounds sets the bounds that the lifetime of a fetched JWK Set
-// (its Cache-Control max-age, or the default of [WithJWKSDefaultLifetime])
-// is clamped to. Defaults [DefaultJWKSMinLifetime] (1 minute) and
-// [DefaultJWKSMaxLifetime] (24 hours); shortest at least one second,
+// WithCacheBounds sets the bounds that the lifetime of a fetched JWK Set
+// (its Cache-Control max-age, or the default of [WithDefaultLifetime])
+// is clamped to. Defaults [DefaultMinLifetime] (1 minute) and
+// [DefaultMaxLifetime] (24 hours); shortest at least one second,
 // longest at least shortest.
-func WithJWKSCacheBounds(shortest, longest time.Duration) RemoteOption {
+func WithCacheBounds(shortest, longest time.Duration) Option {
 	return func(rc *remoteConfig) { rc.minLife, rc.maxLife = shortest, longest }
 }
 
-// WithJWKSDefaultLifetime sets the lifetime of a JWK Set served without a
+// WithDefaultLifetime sets the lifetime of a JWK Set served without a
 // Cache-Control max-age, clamped to the cache bounds. Default
-// [DefaultJWKSLifetime] (5 minutes).
-func WithJWKSDefaultLifetime(d time.Duration) RemoteOption {
+// [DefaultLifetime] (5 minutes).
+func WithDefaultLifetime(d time.Duration) Option {
 	return func(rc *remoteConfig) { rc.defaultLife = d }
 }
 
-// WithJWKSCooldown sets the shortest time between the start of one fetch and
+// WithCooldown sets the shortest time between the start of one fetch and
 // a fetch caused by a request (a token with an unknown kid, a set past its
-// lifetime). Default [DefaultJWKSCooldown] (30 seconds); must be positive.
+// lifetime). Default [DefaultCooldown] (30 seconds); must be positive.
 // [RemoteKeySet.Refresh] is not bound by it.
-func WithJWKSCooldown(d time.Duration) RemoteOption {
+func WithCooldown(d time.Duration) Option {
 	return func(rc *remoteConfig) { rc.cooldown = d }
 }
 
-// WithJWKSClock sets the clock that lifetimes and the cooldown are measured
+// WithClock sets the clock that lifetimes and the cooldown are measured
 // with. Default [time.Now].
-func WithJWKSClock(now func() time.Time) RemoteOption {
+func WithClock(now func() time.Time) Option {
 	return func(rc *remoteConfig) { rc.now = now }
 }
 
-// WithJWKSLogger sets the logger for fetches (failures at warn level) and
+// WithLogger sets the logger for fetches (failures at warn level) and
 // skipped keys (at debug level). Default: no logging.
-func WithJWKSLogger(l *slog.Logger) RemoteOption {
+func WithLogger(l *slog.Logger) Option {
 	return func(rc *remoteConfig) { rc.logger = l }
 }
 
 // NewRemoteKeySet returns a [RemoteKeySet] for the JWK Set at rawURL, an
 // absolute http or https URL. It does no I/O: call [RemoteKeySet.Start], or
 // let the first verification fetch. It refuses, with an error matching
-// [ErrConfig], another URL or an option out of its documented range.
-func NewRemoteKeySet(rawURL string, opts ...RemoteOption) (*RemoteKeySet, error) {
+// [auth.ErrConfig], another URL or an option out of its documented range.
+func NewRemoteKeySet(rawURL string, opts ...Option) (*RemoteKeySet, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {
-		return nil, fmt.Errorf("%w: JWK Set URL must be an absolute http or https URL without fragment", ErrConfig)
+		return nil, fmt.Errorf("%w: JWK Set URL must be an absolute http or https URL without fragment", auth.ErrConfig)
 	}
 	cfg := remoteConfig{
-		maxSize:     DefaultJWKSMaxSize,
-		minLife:     DefaultJWKSMinLifetime,
-		maxLife:     DefaultJWKSMaxLifetime,
-		defaultLife: DefaultJWKSLifetime,
-		cooldown:    DefaultJWKSCooldown,
+		maxSize:     DefaultMaxSize,
+		minLife:     DefaultMinLifetime,
+		maxLife:     DefaultMaxLifetime,
+		defaultLife: DefaultLifetime,
+		cooldown:    DefaultCooldown,
 		now:         time.Now,
 		after:       time.After,
 	}
@@ -219,7 +216,7 @@ func NewRemoteKeySet(rawURL string, opts ...RemoteOption) (*RemoteKeySet, error)
 	}
 	if cfg.client == nil {
 		cfg.client = &http.Client{
-			Timeout: DefaultJWKSTimeout,
+			Timeout: DefaultTimeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse
 			},
@@ -227,19 +224,19 @@ func NewRemoteKeySet(rawURL string, opts ...RemoteOption) (*RemoteKeySet, error)
 	}
 	cfg.timeout = cfg.client.Timeout
 	if cfg.timeout <= 0 {
-		cfg.timeout = DefaultJWKSTimeout
+		cfg.timeout = DefaultTimeout
 	}
 	switch {
 	case cfg.maxSize < minJWKSMaxSize || cfg.maxSize > maxJWKSMaxSize:
-		return nil, fmt.Errorf("%w: JWK Set size cap must be in [%d, %d]", ErrConfig, minJWKSMaxSize, maxJWKSMaxSize)
+		return nil, fmt.Errorf("%w: JWK Set size cap must be in [%d, %d]", auth.ErrConfig, minJWKSMaxSize, maxJWKSMaxSize)
 	case cfg.minLife < minJWKSLifetime || cfg.maxLife < cfg.minLife:
-		return nil, fmt.Errorf("%w: JWK Set cache bounds must satisfy %v <= min <= max", ErrConfig, minJWKSLifetime)
+		return nil, fmt.Errorf("%w: JWK Set cache bounds must satisfy %v <= min <= max", auth.ErrConfig, minJWKSLifetime)
 	case cfg.defaultLife <= 0:
-		return nil, fmt.Errorf("%w: JWK Set default lifetime must be positive", ErrConfig)
+		return nil, fmt.Errorf("%w: JWK Set default lifetime must be positive", auth.ErrConfig)
 	case cfg.cooldown <= 0:
-		return nil, fmt.Errorf("%w: JWK Set refetch cooldown must be positive", ErrConfig)
+		return nil, fmt.Errorf("%w: JWK Set refetch cooldown must be positive", auth.ErrConfig)
 	case cfg.now == nil:
-		return nil, fmt.Errorf("%w: nil clock", ErrConfig)
+		return nil, fmt.Errorf("%w: nil clock", auth.ErrConfig)
 	}
 	return &RemoteKeySet{url: u.String(), cfg: cfg}, nil
 }
@@ -249,20 +246,20 @@ func (r *RemoteKeySet) URL() string { return r.url }
 
 // Keys returns the keys of the last JWK Set fetched, in document order, or
 // nil before a fetch succeeded. It never fetches.
-func (r *RemoteKeySet) Keys() []*Key {
+func (r *RemoteKeySet) Keys() []*auth.Key {
 	if s := r.snap.Load(); s != nil {
-		return append([]*Key(nil), s.keys...)
+		return append([]*auth.Key(nil), s.keys...)
 	}
 	return nil
 }
 
-// VerificationKey implements [KeySource]. It returns the key with id kid
+// VerificationKey implements [auth.KeySource]. It returns the key with id kid
 // from the cached set, fetching first when there is none yet. For a kid
 // missing from the set it waits for one fetch (unless the cooldown forbids
-// it) and returns [ErrTokenUnknownKey] if the kid is still missing. Before
+// it) and returns [auth.ErrTokenUnknownKey] if the kid is still missing. Before
 // any fetch succeeded it returns another error: the fetch's, or one saying
 // that the cooldown holds the next fetch back.
-func (r *RemoteKeySet) VerificationKey(ctx context.Context, kid string) (*Key, error) {
+func (r *RemoteKeySet) VerificationKey(ctx context.Context, kid string) (*auth.Key, error) {
 	if s := r.snap.Load(); s != nil {
 		if k := s.byID[kid]; k != nil {
 			if !r.refreshing.Load() && !r.cfg.now().Before(s.staleAt) {
@@ -275,7 +272,7 @@ func (r *RemoteKeySet) VerificationKey(ctx context.Context, kid string) (*Key, e
 }
 
 // missing looks kid up after a fetch, if one is under way or allowed.
-func (r *RemoteKeySet) missing(ctx context.Context, kid string) (*Key, error) {
+func (r *RemoteKeySet) missing(ctx context.Context, kid string) (*auth.Key, error) {
 	r.mu.Lock()
 	s := r.snap.Load()
 	if s != nil {
@@ -294,12 +291,12 @@ func (r *RemoteKeySet) missing(ctx context.Context, kid string) (*Key, error) {
 		if s == nil {
 			return nil, r.noSetError(lastErr)
 		}
-		return nil, ErrTokenUnknownKey
+		return nil, auth.ErrTokenUnknownKey
 	}
 	select {
 	case <-call.done:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("auth: waiting for the JWK Set: %w", ctx.Err())
+		return nil, fmt.Errorf("jwks: waiting for the JWK Set: %w", ctx.Err())
 	}
 	s = r.snap.Load()
 	if s == nil {
@@ -308,14 +305,14 @@ func (r *RemoteKeySet) missing(ctx context.Context, kid string) (*Key, error) {
 	if k := s.byID[kid]; k != nil {
 		return k, nil
 	}
-	return nil, ErrTokenUnknownKey
+	return nil, auth.ErrTokenUnknownKey
 }
 
 func (r *RemoteKeySet) noSetError(err error) error {
 	if err == nil {
-		return errors.New("auth: no JWK Set fetched yet; the next fetch waits for the cooldown")
+		return errors.New("jwks: no JWK Set fetched yet; the next fetch waits for the cooldown")
 	}
-	return fmt.Errorf("auth: no JWK Set fetched yet; last fetch: %w", err)
+	return fmt.Errorf("jwks: no JWK Set fetched yet; last fetch: %w", err)
 }
 
 // refreshStale starts a fetch without waiting for it, when none is under
@@ -368,14 +365,14 @@ func (r *RemoteKeySet) Refresh(ctx context.Context) error {
 // three quarters of the set's lifetime have passed, and after a failure
 // retries with a backoff from one second up to the cooldown. It runs
 // whatever the first fetch returned, so a service may log the error and
-// serve: requests get [ErrUnavailable] until a fetch succeeds. After ctx
+// serve: requests get [auth.ErrUnavailable] until a fetch succeeds. After ctx
 // ends the set keeps serving and fetching on demand as without Start. Start
 // may be called once.
 func (r *RemoteKeySet) Start(ctx context.Context) error {
 	r.mu.Lock()
 	if r.started {
 		r.mu.Unlock()
-		return errors.New("auth: RemoteKeySet.Start called twice")
+		return errors.New("jwks: RemoteKeySet.Start called twice")
 	}
 	r.started = true
 	r.loopDone = make(chan struct{})
@@ -467,7 +464,7 @@ func (r *RemoteKeySet) fetch(ctx context.Context) error {
 	defer cancel()
 	err := r.get(ctx)
 	if err != nil && r.cfg.logger != nil {
-		r.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "auth: JWK Set fetch failed",
+		r.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "jwks: JWK Set fetch failed",
 			slog.String("url", r.url), slog.String("error", err.Error()))
 	}
 	return err
@@ -476,26 +473,26 @@ func (r *RemoteKeySet) fetch(ctx context.Context) error {
 func (r *RemoteKeySet) get(ctx context.Context) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url, nil)
 	if err != nil {
-		return fmt.Errorf("auth: JWK Set request: %w", err)
+		return fmt.Errorf("jwks: JWK Set request: %w", err)
 	}
 	req.Header.Set("Accept", "application/jwk-set+json, application/json")
 	resp, err := r.cfg.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("auth: fetch JWK Set: %w", err)
+		return fmt.Errorf("jwks: fetch JWK Set: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("auth: fetch JWK Set: status %d", resp.StatusCode)
+		return fmt.Errorf("jwks: fetch JWK Set: status %d", resp.StatusCode)
 	}
 	if resp.ContentLength > r.cfg.maxSize {
-		return fmt.Errorf("auth: fetch JWK Set: document of %d bytes exceeds the cap of %d", resp.ContentLength, r.cfg.maxSize)
+		return fmt.Errorf("jwks: fetch JWK Set: document of %d bytes exceeds the cap of %d", resp.ContentLength, r.cfg.maxSize)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, r.cfg.maxSize+1))
 	if err != nil {
-		return fmt.Errorf("auth: fetch JWK Set: %w", err)
+		return fmt.Errorf("jwks: fetch JWK Set: %w", err)
 	}
 	if int64(len(body)) > r.cfg.maxSize {
-		return fmt.Errorf("auth: fetch JWK Set: document exceeds the cap of %d bytes", r.cfg.maxSize)
+		return fmt.Errorf("jwks: fetch JWK Set: document exceeds the cap of %d bytes", r.cfg.maxSize)
 	}
 	keys, err := r.parseSet(ctx, body)
 	if err != nil {
@@ -504,17 +501,17 @@ func (r *RemoteKeySet) get(ctx context.Context) error {
 	life := r.lifetime(resp.Header)
 	now := r.cfg.now()
 	s := &remoteSnapshot{
-		byID:      make(map[string]*Key, len(keys)),
+		byID:      make(map[string]*auth.Key, len(keys)),
 		keys:      keys,
 		refreshAt: now.Add(life - life/4),
 		staleAt:   now.Add(life),
 	}
 	for _, k := range keys {
-		s.byID[k.id] = k
+		s.byID[k.ID()] = k
 	}
 	r.snap.Store(s)
 	if l := r.cfg.logger; l != nil && l.Enabled(ctx, slog.LevelDebug) {
-		l.LogAttrs(ctx, slog.LevelDebug, "auth: JWK Set fetched",
+		l.LogAttrs(ctx, slog.LevelDebug, "jwks: JWK Set fetched",
 			slog.String("url", r.url), slog.Int("keys", len(keys)), slog.Duration("lifetime", life))
 	}
 	return nil
@@ -569,17 +566,18 @@ func maxAge(values []string) (time.Duration, bool) {
 // parseSet returns the usable keys of a JWK Set document, reusing the key
 // of the current set for a JWK that did not change. It fails when the
 // document is not a JWK Set or has no usable key.
-func (r *RemoteKeySet) parseSet(ctx context.Context, body []byte) ([]*Key, error) {
+func (r *RemoteKeySet) parseSet(ctx context.Context, body []byte) ([]*auth.Key, error) {
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil || doc.Keys == nil {
-		return nil, errors.New("auth: fetch JWK Set: not a JSON object with a keys array")
+		return nil, errors.New("jwks: fetch JWK Set: not a JSON object with a keys array")
 	}
-	keys := make([]*Key, 0, len(doc.Keys))
+	keys := make([]*auth.Key, 0, len(doc.Keys))
 	seen := make(map[string]int, len(doc.Keys)) // kid -> count
 	for i, raw := range doc.Keys {
-		k, kid, err := parseJWK(raw)
+		k, err := auth.ParseJWK(raw)
+		kid := printableKeyID(raw)
 		if err != nil {
 			r.skipped(ctx, i, kid, err.Error())
 			continue
@@ -590,19 +588,19 @@ func (r *RemoteKeySet) parseSet(ctx context.Context, body []byte) ([]*Key, error
 	prev := r.snap.Load()
 	usable := keys[:0]
 	for _, k := range keys {
-		if seen[k.id] > 1 {
-			r.skipped(ctx, -1, k.id, "more than one key has this kid")
+		if seen[k.ID()] > 1 {
+			r.skipped(ctx, -1, k.ID(), "more than one key has this kid")
 			continue
 		}
 		if prev != nil {
-			if old := prev.byID[k.id]; old != nil && old.alg == k.alg && samePublicKey(old.public, k.public) {
+			if old := prev.byID[k.ID()]; old != nil && old.Algorithm() == k.Algorithm() && samePublicKey(old.Public(), k.Public()) {
 				k = old
 			}
 		}
 		usable = append(usable, k)
 	}
 	if len(usable) == 0 {
-		return nil, fmt.Errorf("auth: fetch JWK Set: no usable key among %d", len(doc.Keys))
+		return nil, fmt.Errorf("jwks: fetch JWK Set: no usable key among %d", len(doc.Keys))
 	}
 	return usable, nil
 }
@@ -616,7 +614,7 @@ func (r *RemoteKeySet) skipped(ctx context.Context, index int, kid, reason strin
 		if kid != "" {
 			attrs = append(attrs, slog.String("kid", kid))
 		}
-		l.LogAttrs(ctx, slog.LevelDebug, "auth: JWK skipped", attrs...)
+		l.LogAttrs(ctx, slog.LevelDebug, "jwks: JWK skipped", attrs...)
 	}
 }
 
@@ -625,144 +623,19 @@ func samePublicKey(a, b crypto.PublicKey) bool {
 	return ok && e.Equal(b)
 }
 
-// privateJWKMembers are the members of private and symmetric JWKs (RFC 7518
-// section 6).
-var privateJWKMembers = [...]string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
-
-// parseJWK returns the verify-only key of one JWK, and its kid when it has
-// a printable one, or an error saying why the JWK is skipped.
-func parseJWK(raw json.RawMessage) (*Key, string, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, "", errors.New("not a JSON object")
+// printableKeyID returns the kid of a JWK for logs, or "" when it has none
+// that is short printable ASCII.
+func printableKeyID(raw json.RawMessage) string {
+	var m struct {
+		KeyID string `json:"kid"`
 	}
-	str := func(name string) (string, bool, error) {
-		v, ok := m[name]
-		if !ok {
-			return "", false, nil
-		}
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
-			return "", true, fmt.Errorf("%s is not a string", name)
-		}
-		return s, true, nil
+	if json.Unmarshal(raw, &m) != nil || len(m.KeyID) > 128 {
+		return ""
 	}
-	kid, _, err := str("kid")
-	if err != nil {
-		return nil, "", err
-	}
-	if checkKeyID(kid) != nil {
-		return nil, "", errors.New("no kid, or not 1 to 128 printable ASCII characters")
-	}
-	for _, name := range privateJWKMembers {
-		if _, ok := m[name]; ok {
-			return nil, kid, fmt.Errorf("private or secret member %q", name)
+	for i := 0; i < len(m.KeyID); i++ {
+		if m.KeyID[i] < 0x21 || m.KeyID[i] > 0x7e {
+			return ""
 		}
 	}
-	kty, _, err := str("kty")
-	if err != nil {
-		return nil, kid, err
-	}
-	if kty == "oct" {
-		return nil, kid, errors.New("symmetric key (kty oct)")
-	}
-	if use, ok, err := str("use"); err != nil || (ok && use != "sig") {
-		return nil, kid, errors.New(`use is not "sig"`)
-	}
-	if ops, ok := m["key_ops"]; ok {
-		var list []string
-		if err := json.Unmarshal(ops, &list); err != nil || !slices.Contains(list, "verify") {
-			return nil, kid, errors.New(`key_ops lacks "verify"`)
-		}
-	}
-	algName, ok, err := str("alg")
-	if err != nil || !ok {
-		return nil, kid, errors.New("no alg")
-	}
-	alg := Algorithm(algName)
-	info, known := lookupAlg(alg)
-	if !known || info.fam == famHMAC {
-		return nil, kid, fmt.Errorf("unsupported alg %q", algName)
-	}
-	crv, _, err := str("crv")
-	if err != nil {
-		return nil, kid, err
-	}
-	b64member := func(name string) ([]byte, error) {
-		s, ok, err := str(name)
-		if err != nil || !ok {
-			return nil, fmt.Errorf("no %s", name)
-		}
-		for i := 0; i < len(s); i++ {
-			if !b64urlAlphabet[s[i]] {
-				return nil, fmt.Errorf("%s is not base64url", name)
-			}
-		}
-		b, err := b64url.DecodeString(s)
-		if err != nil {
-			return nil, fmt.Errorf("%s is not base64url", name)
-		}
-		return b, nil
-	}
-	var pub crypto.PublicKey
-	switch {
-	case kty == "RSA" && info.fam == famRSA:
-		n, err := b64member("n")
-		if err != nil {
-			return nil, kid, err
-		}
-		e, err := b64member("e")
-		if err != nil {
-			return nil, kid, err
-		}
-		if len(e) == 0 || len(e) > 4 {
-			return nil, kid, errors.New("e out of range")
-		}
-		var exp int
-		for _, b := range e {
-			exp = exp<<8 | int(b)
-		}
-		pub = &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: exp}
-	case kty == "EC" && info.fam == famEC:
-		params := info.curve.Params()
-		if crv != params.Name {
-			return nil, kid, fmt.Errorf("crv %q does not fit alg %s", crv, alg)
-		}
-		x, err := b64member("x")
-		if err != nil {
-			return nil, kid, err
-		}
-		y, err := b64member("y")
-		if err != nil {
-			return nil, kid, err
-		}
-		size := (params.BitSize + 7) / 8
-		if len(x) != size || len(y) != size {
-			return nil, kid, errors.New("x or y of the wrong length")
-		}
-		p, err := ecdsa.ParseUncompressedPublicKey(info.curve, append(append([]byte{4}, x...), y...))
-		if err != nil {
-			return nil, kid, errors.New("not a point of the curve")
-		}
-		pub = p
-	case kty == "OKP" && info.fam == famEd25519:
-		if crv != "Ed25519" {
-			return nil, kid, fmt.Errorf("crv %q does not fit alg %s", crv, alg)
-		}
-		x, err := b64member("x")
-		if err != nil {
-			return nil, kid, err
-		}
-		if len(x) != ed25519.PublicKeySize {
-			return nil, kid, errors.New("x of the wrong length")
-		}
-		pub = ed25519.PublicKey(x)
-	default:
-		return nil, kid, fmt.Errorf("kty %q does not fit alg %s", kty, alg)
-	}
-	k, err := NewPublicKey(alg, pub, WithKeyID(kid))
-	if err != nil {
-		return nil, kid, err
-	}
-	return k, kid, nil
+	return m.KeyID
 }

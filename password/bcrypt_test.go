@@ -1,4 +1,4 @@
-package auth
+package password
 
 import (
 	"context"
@@ -12,9 +12,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-func newTestPasswords(t *testing.T, opts ...PasswordsOption) *Passwords {
+func newTestBcrypt(t *testing.T, opts ...Option) *Bcrypt {
 	t.Helper()
-	p, err := NewPasswords(append([]PasswordsOption{WithBcryptCost(MinBcryptCost)}, opts...)...)
+	p, err := NewBcrypt(append([]Option{WithCost(MinCost)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,9 +40,9 @@ func TestCheckPassword(t *testing.T) {
 		{strings.Repeat("é", 37), false}, // 74 bytes
 	}
 	for _, tt := range tests {
-		err := CheckPassword(tt.pw)
-		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrInvalidPassword)) {
-			t.Errorf("CheckPassword(%q) = %v; want ok=%v", tt.pw, err, tt.ok)
+		err := Check(tt.pw)
+		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrInvalid)) {
+			t.Errorf("Check(%q) = %v; want ok=%v", tt.pw, err, tt.ok)
 		}
 	}
 }
@@ -50,13 +50,13 @@ func TestCheckPassword(t *testing.T) {
 func TestPasswordsHashVerify(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	p := newTestPasswords(t)
+	p := newTestBcrypt(t)
 	h, err := p.Hash(ctx, "correct horse")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cost, _ := bcrypt.Cost(h); cost != MinBcryptCost {
-		t.Errorf("cost = %d; want %d", cost, MinBcryptCost)
+	if cost, _ := bcrypt.Cost(h); cost != MinCost {
+		t.Errorf("cost = %d; want %d", cost, MinCost)
 	}
 	tests := []struct {
 		name string
@@ -88,17 +88,17 @@ func TestPasswordsHashVerify(t *testing.T) {
 	if ok, _, _ := p.Verify(ctx, hl, long+"suffix"); ok {
 		t.Error("a 78-byte password verified against the hash of its 72-byte prefix")
 	}
-	if _, err := p.Hash(ctx, long+"x"); !errors.Is(err, ErrInvalidPassword) {
-		t.Errorf("Hash(73 bytes) = %v; want ErrInvalidPassword", err)
+	if _, err := p.Hash(ctx, long+"x"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Hash(73 bytes) = %v; want ErrInvalid", err)
 	}
 }
 
 func TestPasswordsRehash(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	old := newTestPasswords(t)
+	old := newTestBcrypt(t)
 	h, _ := old.Hash(ctx, "correct horse")
-	p := newTestPasswords(t, WithBcryptCost(MinBcryptCost+1))
+	p := newTestBcrypt(t, WithCost(MinCost+1))
 	ok, rehash, err := p.Verify(ctx, h, "correct horse")
 	if !ok || !rehash || err != nil {
 		t.Errorf("Verify(old cost) = %v, %v, %v; want true, true, nil", ok, rehash, err)
@@ -110,11 +110,11 @@ func TestPasswordsRehash(t *testing.T) {
 
 func TestPasswordsConfig(t *testing.T) {
 	t.Parallel()
-	for _, opts := range [][]PasswordsOption{
-		{WithBcryptCost(9)}, {WithBcryptCost(32)}, {WithHashConcurrency(0)},
+	for _, opts := range [][]Option{
+		{WithCost(9)}, {WithCost(32)}, {WithConcurrency(0)},
 	} {
-		if _, err := NewPasswords(opts...); !errors.Is(err, ErrConfig) {
-			t.Errorf("NewPasswords = %v; want ErrConfig", err)
+		if _, err := NewBcrypt(opts...); !errors.Is(err, ErrConfig) {
+			t.Errorf("NewBcrypt = %v; want ErrConfig", err)
 		}
 	}
 }
@@ -123,7 +123,7 @@ func TestPasswordsConfig(t *testing.T) {
 // the cap run at once, and that a waiting caller gives up with its context.
 func TestPasswordsConcurrencyCap(t *testing.T) {
 	t.Parallel()
-	p := newTestPasswords(t, WithHashConcurrency(2))
+	p := newTestBcrypt(t, WithConcurrency(2))
 	var running, peak atomic.Int32
 	var wg sync.WaitGroup
 	for i := 0; i < 6; i++ {
@@ -155,8 +155,8 @@ func TestPasswordsConcurrencyCap(t *testing.T) {
 	_ = p.acquire(context.Background())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
-	if _, err := p.Hash(ctx, "correct horse"); !errors.Is(err, ErrUnavailable) {
-		t.Errorf("Hash with every slot busy = %v; want ErrUnavailable", err)
+	if _, err := p.Hash(ctx, "correct horse"); !errors.Is(err, ErrBusy) {
+		t.Errorf("Hash with every slot busy = %v; want ErrBusy", err)
 	}
 	p.release()
 	p.release()
@@ -164,7 +164,7 @@ func TestPasswordsConcurrencyCap(t *testing.T) {
 
 func TestPasswordsQueueCap(t *testing.T) {
 	t.Parallel()
-	p := newTestPasswords(t, WithHashConcurrency(1), WithHashQueue(2))
+	p := newTestBcrypt(t, WithConcurrency(1), WithQueue(2))
 	_ = p.acquire(context.Background()) // the one slot
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -180,13 +180,30 @@ func TestPasswordsQueueCap(t *testing.T) {
 	for p.queued.Load() != 2 {
 		time.Sleep(time.Millisecond)
 	}
-	if _, err := p.Hash(context.Background(), "correct horse"); !errors.Is(err, ErrUnavailable) {
-		t.Errorf("Hash with the queue full = %v; want ErrUnavailable at once", err)
+	if _, err := p.Hash(context.Background(), "correct horse"); !errors.Is(err, ErrBusy) {
+		t.Errorf("Hash with the queue full = %v; want ErrBusy at once", err)
 	}
 	cancel()
 	wg.Wait()
 	p.release()
 	if _, err := p.Hash(context.Background(), "correct horse"); err != nil {
 		t.Errorf("Hash after the queue drained = %v", err)
+	}
+}
+
+// TestVerifyWithoutUsableHash: an account without a usable hash (none, empty,
+// unreadable) never matches, and is compared against the dummy hash like an
+// unknown user, so it costs a full bcrypt comparison.
+func TestVerifyWithoutUsableHash(t *testing.T) {
+	t.Parallel()
+	for _, hash := range [][]byte{nil, {}, []byte("not a bcrypt hash")} {
+		p := newTestBcrypt(t)
+		ok, rehash, err := p.Verify(context.Background(), hash, "correct horse")
+		if ok || rehash || err != nil {
+			t.Fatalf("Verify(%q) = %v, %v, %v; want false, false, nil", hash, ok, rehash, err)
+		}
+		if cost, err := bcrypt.Cost(p.dummy); err != nil || cost != p.cost {
+			t.Errorf("Verify(%q): dummy hash of cost %d (%v); want a dummy of cost %d compared against", hash, cost, err, p.cost)
+		}
 	}
 }

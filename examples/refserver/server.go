@@ -13,6 +13,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/authstore"
+	"github.com/jwtkit/auth/memstore"
+	"github.com/jwtkit/auth/password"
 )
 
 // Server is the reference server of the HTTP contract, built from library
@@ -28,29 +31,30 @@ type Server struct {
 // this process only.
 type Backend struct {
 	Users      UserStore
-	Refresh    auth.RefreshStore
-	Revocation auth.RevocationStore
-	Throttle   auth.Throttle
+	Refresh    authstore.RefreshStore
+	Revocation authstore.RevocationStore
+	Throttle   authstore.Throttle
 }
 
-// New returns the server for cfg on the stores of b. With
-// cfg.AdminEmail set it creates the admin account (an existing one is kept).
+// New returns the server for cfg on the stores of b. It refuses, with one
+// line that names the environment variable, every value out of the
+// library's ranges, so that a bad configuration stops the start rather than
+// the first request. With cfg.AdminEmail set it creates the admin account
+// (an existing one is kept).
 func New(ctx context.Context, cfg *Config, logger *slog.Logger, b Backend) (*Server, error) {
 	if b.Users == nil {
 		b.Users = NewMemoryUsers()
 	}
 	s := &Server{users: b.Users, logger: logger}
-	passwords, err := auth.NewPasswords(auth.WithBcryptCost(cfg.BcryptCost))
+	passwords, err := password.NewBcrypt(password.WithCost(cfg.BcryptCost))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("AUTH_BCRYPT_COST: %w", err)
 	}
 	if b.Throttle == nil {
-		if b.Throttle, err = auth.NewMemoryThrottle(cfg.LoginRate, 0); err != nil {
-			return nil, err
+		if b.Throttle, err = memstore.NewThrottle(cfg.LoginRate); err != nil {
+			return nil, fmt.Errorf("AUTH_LOGIN_LIMIT: %w", err)
 		}
 	}
-	cookie := auth.DefaultCookie()
-	cookie.Insecure = !cfg.CookieSecure
 	opts := []auth.Option{
 		auth.WithKeys(cfg.Keys),
 		auth.WithIssuer(cfg.Issuer),
@@ -62,7 +66,7 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, b Backend) (*Ser
 		auth.WithCredentials(b.Users),
 		auth.WithClaimsLoader(b.Users.LoadClaims),
 		auth.WithLoginThrottle(b.Throttle),
-		auth.WithRefreshCookie(cookie),
+		auth.WithRefreshCookie(auth.CookieConfig{Insecure: !cfg.CookieSecure}),
 		auth.WithLogger(logger),
 	}
 	if b.Refresh != nil {
@@ -72,6 +76,10 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, b Backend) (*Ser
 		opts = append(opts, auth.WithRevocation(b.Revocation))
 	}
 	if s.auth, err = auth.New(opts...); err != nil {
+		return nil, blame(err)
+	}
+	refresh, err := s.auth.RefreshHandler()
+	if err != nil {
 		return nil, err
 	}
 	if cfg.AdminEmail != "" {
@@ -101,13 +109,13 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, b Backend) (*Ser
 	// the refresh cookie authenticates.
 	handle("POST", "/api/auth/register", a.CrossOriginProtection(http.HandlerFunc(s.register)))
 	handle("POST", "/api/auth/login", a.CrossOriginProtection(http.HandlerFunc(s.login)))
-	handle("POST", "/api/auth/refresh", a.CrossOriginProtection(a.RefreshHandler()))
+	handle("POST", "/api/auth/refresh", a.CrossOriginProtection(refresh))
 	handle("POST", "/api/auth/logout", a.CrossOriginProtection(a.LogoutHandler()))
 	handle("POST", "/api/auth/logout-all", a.CrossOriginProtection(a.LogoutAllHandler()))
 	handle("GET", "/api/auth/me", a.Require(http.HandlerFunc(s.me)))
 	handle("GET", "/api/posts", a.RequireRole("user", "admin")(http.HandlerFunc(s.posts)))
 	handle("DELETE", "/api/users/{id}", a.RequireRole("admin")(http.HandlerFunc(s.deleteUser)))
-	handle("GET", "/.well-known/jwks.json", a.Keys())
+	handle("GET", "/.well-known/jwks.json", cfg.Keys)
 	handle("GET", "/healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}))
@@ -122,7 +130,7 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, b Backend) (*Ser
 func (s *Server) Auth() *auth.Auth { return s.auth }
 
 // createUser validates and stores a new account.
-func (s *Server) createUser(ctx context.Context, email, password, name, role string) (*User, error) {
+func (s *Server) createUser(ctx context.Context, email, plain, name, role string) (*User, error) {
 	email = NormalizeEmail(email)
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Address != email || addr.Name != "" || len(email) > 254 {
@@ -132,7 +140,7 @@ func (s *Server) createUser(ctx context.Context, email, password, name, role str
 	if name == "" || utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
 		return nil, fmt.Errorf("%w: name must be 1 to 100 characters", auth.ErrInvalidInput)
 	}
-	hash, err := s.auth.HashPassword(ctx, password)
+	hash, err := s.auth.HashPassword(ctx, plain)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +178,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, r, err)
 		return
 	}
-	sess, err := s.auth.StartSession(r.Context(), u.Claims(), s.auth.ClientFrom(r))
+	tokens, err := s.auth.StartSession(r.Context(), u.Claims(), s.auth.ClientFrom(r))
 	if err != nil {
 		// Nothing half-written: without a session the account goes too, so
 		// the client may register again.
@@ -178,7 +186,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, r, err)
 		return
 	}
-	s.auth.WriteSession(w, http.StatusCreated, sess, transfer, map[string]any{"user": u})
+	s.auth.WriteTokens(w, http.StatusCreated, tokens, transfer, map[string]any{"user": u})
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
@@ -192,12 +200,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, r, auth.ErrInvalidInput)
 		return
 	}
-	sess, err := s.auth.Login(r.Context(), in.Email, in.Password, s.auth.ClientFrom(r))
+	tokens, err := s.auth.Login(r.Context(), in.Email, in.Password, s.auth.ClientFrom(r))
 	if err != nil {
 		auth.WriteError(w, r, err)
 		return
 	}
-	u, ok, err := s.users.Get(r.Context(), sess.Access.Claims.Subject)
+	u, ok, err := s.users.Get(r.Context(), tokens.Access.Claims.Subject)
 	if err != nil {
 		auth.WriteError(w, r, storeErr(err))
 		return
@@ -206,7 +214,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, r, auth.ErrInvalidCredentials)
 		return
 	}
-	s.auth.WriteSession(w, http.StatusOK, sess, transfer, map[string]any{"user": u})
+	s.auth.WriteTokens(w, http.StatusOK, tokens, transfer, map[string]any{"user": u})
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {

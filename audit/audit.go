@@ -1,0 +1,53 @@
+// Package audit describes the security events that package auth emits:
+// sign-ins and their failures, session starts, rotations, reuse (theft)
+// detection and revocations. An application receives them through
+// auth.WithEvents, in the goroutine of the request that caused them, and
+// auth.WithLogger logs them at info level. No event carries a token, a
+// password or a login name.
+package audit
+
+import "time"
+
+// Kind names a security event.
+type Kind string
+
+// The events package auth emits.
+const (
+	// SessionStarted: a session started (a sign-in).
+	SessionStarted Kind = "session_started"
+	// Rotated: a refresh token was rotated. Reason is "grace" when the
+	// immediate predecessor was presented within the grace window.
+	Rotated Kind = "refresh_rotated"
+	// ReuseDetected: an already-rotated refresh token was presented; its
+	// session has been revoked. Reason is "reuse".
+	ReuseDetected Kind = "refresh_reuse_detected"
+	// SessionRevoked: a session was revoked; Reason says why ("logout",
+	// "user_not_found").
+	SessionRevoked Kind = "session_revoked"
+	// UserRevoked: every session and access token of a user was revoked
+	// (logout everywhere, a deleted account). Reason counts the sessions.
+	UserRevoked Kind = "user_revoked"
+	// AccessTokenRevoked: one access token's id (jti) was denied.
+	AccessTokenRevoked Kind = "access_token_revoked"
+	// LoginSucceeded: a login started a session.
+	LoginSucceeded Kind = "login_succeeded"
+	// LoginFailed: a login failed (unknown login or wrong password; UserID
+	// is set when the account exists).
+	LoginFailed Kind = "login_failed"
+	// LoginThrottled: a login was refused by throttling.
+	LoginThrottled Kind = "login_throttled"
+)
+
+// Event is one security event.
+type Event struct {
+	Kind Kind
+	Time time.Time
+	// UserID and SessionID identify the user and the session, when known.
+	UserID    string
+	SessionID string
+	// Reason qualifies Kind (see each Kind).
+	Reason string
+	// UserAgent and Address describe the request's client, when known.
+	UserAgent string
+	Address   string
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"database/sql"
+	"testing"
+
+	"github.com/jwtkit/auth/examples/internal/starter"
+	"github.com/jwtkit/auth/internal/testenv"
+)
+
+// TestStarter does what a user who starts a service from this example
+// does: it copies main.go and users.go into a directory of its own outside
+// the repository, writes a go.mod that requires github.com/jwtkit/auth and
+// its sqlstore and redisstore modules (replaced by this checkout) and the
+// drivers, runs go mod tidy and go build offline, runs the program on a
+// free port against the test PostgreSQL and Redis, and registers a user
+// over HTTP.
+func TestStarter(t *testing.T) {
+	starter.SkipShort(t)
+	t.Parallel()
+	pgURL, redisURL := testenv.PostgresURL(t), testenv.RedisURL(t)
+	schema := randomName("starter_")
+	admin, err := sql.Open("pgx", pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = admin.Exec(`DROP SCHEMA IF EXISTS ` + schema + ` CASCADE`)
+		admin.Close()
+	})
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatal(err)
+	}
+
+	// The third-party modules are required at the versions of this
+	// example's build: offline, the module cache holds those, and not
+	// necessarily the older ones that the stores' go.mod files ask for.
+	root := starter.Root(t)
+	mods := append(starter.BuildList(t),
+		starter.Local(root, starter.RootModule, "."),
+		starter.Local(root, starter.RootModule+"/sqlstore", "sqlstore"),
+		starter.Local(root, starter.RootModule+"/redisstore", "redisstore"),
+	)
+	bin := starter.Build(t, ".", mods...)
+	base := starter.Start(t, bin, "postgres",
+		"DATABASE_URL="+pgURL,
+		"DATABASE_SCHEMA="+schema,
+		"REDIS_URL="+redisURL,
+		"REDIS_PREFIX="+randomName("starter:")+":",
+	)
+	starter.CheckRegister(t, base)
+}

@@ -1,0 +1,22 @@
+// Package refserver is the reference server of the library's HTTP
+// contract: register, log in, stay logged in with rotating refresh tokens,
+// log out (here or everywhere), roles, login throttling, cross-origin
+// protection and the JWK Set, built from the parts of package auth.
+//
+// The example programs are thin main packages around it: examples/basic
+// runs it on in-memory stores, examples/postgres on PostgreSQL (and Redis).
+// Because this package is not internal, a copy of either program in a
+// module of its own builds as it stands: its go.mod needs only a require of
+// github.com/jwtkit/auth (and of the store modules for examples/postgres),
+// which `go mod tidy` adds.
+//
+// [LoadConfig] reads the configuration from the environment, [New] builds
+// the [Server] on the stores of a [Backend], and [Serve] runs it with the
+// timeouts and the header cap of the contract. Every configuration error,
+// those the library's constructors find included, is reported at start as
+// one line that names the environment variable at fault.
+//
+// This is example code: its API follows the contract, not the library's
+// compatibility promise. A service that needs other routes or another user
+// model starts from a copy of its files.
+package refserver
