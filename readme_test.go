@@ -98,7 +98,7 @@ type userTable interface {
 	Get(ctx context.Context, id string) (user, error)
 }
 
-func readmeSessions(ctx context.Context, r *http.Request, keys *auth.KeySet, users userTable, u user, presented string, claims *auth.Claims) error {
+func readmeSessions(ctx context.Context, r *http.Request, keys *auth.KeySet, users userTable, u user, claims *auth.Claims) error {
 	iss, aud := "https://id.example.com", "example-api"
 	// snippet: sessions
 	a, err := auth.New(auth.WithKeys(keys), auth.WithIssuer(iss), auth.WithAudience(aud),
@@ -113,21 +113,37 @@ func readmeSessions(ctx context.Context, r *http.Request, keys *auth.KeySet, use
 		return err
 	}
 
+	// Sign-in: t.Access.Token goes to the client, t.RefreshToken in an HttpOnly cookie.
 	t, err := a.StartSession(ctx, auth.Claims{Subject: u.ID, Role: u.Role}, a.ClientFrom(r))
-	// t.Access.Token to the client, t.RefreshToken in an HttpOnly cookie
-	t, err = a.Refresh(ctx, presented, a.ClientFrom(r)) // rotation
-	err = a.RevokeRefreshToken(ctx, presented)          // logout (this session)
-	err = a.RevokeAccessToken(ctx, claims)              // logout (this access token)
-	err = a.RevokeUser(ctx, u.ID)                       // logout everywhere
-
-	sessions, err := a.Sessions(ctx, u.ID) // "your sessions": newest first
+	if err != nil {
+		return err
+	}
+	// Rotation, when the client presents its refresh token: that token is
+	// spent, t holds its successor.
+	if t, err = a.Refresh(ctx, t.RefreshToken, a.ClientFrom(r)); err != nil {
+		return err // ErrRefreshTokenReused: it was spent already, the session is revoked
+	}
+	// "Your sessions", newest first, and "sign out that device".
+	sessions, err := a.Sessions(ctx, u.ID)
+	if err != nil {
+		return err
+	}
 	for _, s := range sessions {
 		fmt.Println(s.ID, s.CreatedAt, s.RefreshedAt, s.UserAgent, s.Address)
 	}
-	err = a.RevokeSession(ctx, u.ID, sessions[0].ID) // "sign out that device"
+	if err := a.RevokeSession(ctx, u.ID, sessions[0].ID); err != nil {
+		return err
+	}
+	// Logout: this session, and the access token it presented.
+	if err := a.RevokeRefreshToken(ctx, t.RefreshToken); err != nil {
+		return err
+	}
+	if err := a.RevokeAccessToken(ctx, claims); err != nil {
+		return err
+	}
+	// Logout everywhere: every session, every access token issued until now.
+	return a.RevokeUser(ctx, u.ID)
 	// snippet end
-	_ = t
-	return err
 }
 
 // myStore stands for a store written against the authstore contract.

@@ -45,10 +45,11 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the PostgreSQL driver
+	"github.com/redis/go-redis/v9"
+
 	"github.com/jwtkit/auth/examples/refserver"
 	"github.com/jwtkit/auth/redisstore"
 	"github.com/jwtkit/auth/sqlstore"
-	"github.com/redis/go-redis/v9"
 )
 
 func main() {

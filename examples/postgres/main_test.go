@@ -44,11 +44,11 @@ type clusterOpts struct {
 	env       map[string]string
 }
 
-// newCluster starts the instances on a fresh schema and key prefix.
-func newCluster(t *testing.T, o clusterOpts) *cluster {
+// freshSchema creates a schema of a random name beginning with prefix on
+// the test PostgreSQL, dropped when the test ends.
+func freshSchema(t *testing.T, pgURL, prefix string) string {
 	t.Helper()
-	pgURL := testenv.PostgresURL(t)
-	schema := randomName("t_")
+	schema := randomName(prefix)
 	admin, err := sql.Open("pgx", pgURL)
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +60,14 @@ func newCluster(t *testing.T, o clusterOpts) *cluster {
 	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
 		t.Fatal(err)
 	}
+	return schema
+}
+
+// newCluster starts the instances on a fresh schema and key prefix.
+func newCluster(t *testing.T, o clusterOpts) *cluster {
+	t.Helper()
+	pgURL := testenv.PostgresURL(t)
+	schema := freshSchema(t, pgURL, "t_")
 	env := map[string]string{
 		"AUTH_SECRET":        "a shared secret of at least 32 bytes for every instance",
 		"AUTH_COOKIE_SECURE": "false",

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"database/sql"
 	"testing"
 
 	"github.com/jwtkit/auth/examples/internal/starter"
@@ -19,18 +18,7 @@ func TestStarter(t *testing.T) {
 	starter.SkipShort(t)
 	t.Parallel()
 	pgURL, redisURL := testenv.PostgresURL(t), testenv.RedisURL(t)
-	schema := randomName("starter_")
-	admin, err := sql.Open("pgx", pgURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = admin.Exec(`DROP SCHEMA IF EXISTS ` + schema + ` CASCADE`)
-		admin.Close()
-	})
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatal(err)
-	}
+	schema := freshSchema(t, pgURL, "starter_")
 
 	// The third-party modules are required at the versions of this
 	// example's build: offline, the module cache holds those, and not

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/jwtkit/auth"
 	"github.com/jwtkit/auth/examples/refserver"
 )

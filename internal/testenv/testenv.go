@@ -5,8 +5,10 @@
 package testenv
 
 import (
+	"bytes"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -32,4 +34,25 @@ func need(t testing.TB, env, what string) string {
 		t.Skipf("%s not available (%s unset); run the tests through make test", what, env)
 	}
 	return v
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent use: the output of a
+// program under test, read while it still writes.
+type SyncBuffer struct {
+	mu sync.Mutex // guards b
+	b  bytes.Buffer
+}
+
+// Write appends p to the buffer.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

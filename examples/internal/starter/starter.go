@@ -13,7 +13,6 @@ package starter
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -25,9 +24,10 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/jwtkit/auth/internal/testenv"
 )
 
 // RootModule is the module path of the library.
@@ -140,12 +140,9 @@ func goEnv() []string {
 // after before, the output of the steps before.
 func goCmd(t testing.TB, dir, before string, args ...string) string {
 	t.Helper()
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if runtime.GOOS == "windows" {
-		goBin += ".exe"
-	}
-	if _, err := os.Stat(goBin); err != nil {
-		t.Fatalf("the go command of this toolchain: %v", err)
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), goLimit)
 	defer cancel()
@@ -231,26 +228,6 @@ func Build(t testing.TB, src string, mods ...Module) string {
 	return bin
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-// Write appends p to the buffer.
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-// String returns what was written so far.
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // Start runs the program bin with exactly the environment env plus
 // ADDR=127.0.0.1:0, waits for the line "NAME: listening on URL" that it
 // writes to stderr, and returns URL. When the test ends the program gets an
@@ -263,7 +240,7 @@ func Start(t testing.TB, bin, name string, env ...string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var log syncBuffer // what the program wrote, for failure messages
+	var log testenv.SyncBuffer // what the program wrote, for failure messages
 	cmd.Stdout = &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
