@@ -4,7 +4,7 @@ go 1.25.0
 
 require (
 	github.com/google/uuid v1.6.0
-	github.com/jwtkit/auth v0.0.0-00010101000000-000000000000
+	github.com/jwtkit/auth v0.1.0
 	github.com/redis/go-redis/v9 v9.22.0
 )
 
@@ -15,5 +15,3 @@ require (
 	golang.org/x/crypto v0.55.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
 )
-
-replace github.com/jwtkit/auth => ../

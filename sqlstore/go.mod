@@ -5,7 +5,7 @@ go 1.25.0
 require (
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.12.0
-	github.com/jwtkit/auth v0.0.0-00010101000000-000000000000
+	github.com/jwtkit/auth v0.1.0
 	modernc.org/sqlite v1.59.0
 )
 
@@ -26,5 +26,3 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
-
-replace github.com/jwtkit/auth => ../
