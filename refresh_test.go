@@ -549,3 +549,20 @@ func TestRevocationNeedsStore(t *testing.T) {
 		t.Errorf("RevokeUser with a read-only checker = %v; want ErrConfig", err)
 	}
 }
+
+// TestRefreshManyRotationsInOneInstant: a session rotated thousands of times
+// while the clock stands still stays bounded in the memory store, which
+// drops its oldest spent tokens in rotation order: the first is then
+// unknown, while replaying a recent spent token is still caught as reuse.
+func TestRefreshManyRotationsInOneInstant(t *testing.T) {
+	t.Parallel()
+	e := newRTEnv(t)
+	first := e.start(t, "alice").RefreshToken
+	tokens := []string{first}
+	for range 3000 {
+		tokens = append(tokens, e.refresh(t, tokens[len(tokens)-1]).RefreshToken)
+	}
+	e.wantRefreshErr(t, first, ErrRefreshTokenUnknown)
+	e.wantRefreshErr(t, tokens[len(tokens)-2], ErrRefreshTokenReused)
+	e.wantRefreshErr(t, tokens[len(tokens)-1], ErrRefreshTokenRevoked) // the session died with the reuse
+}

@@ -72,6 +72,8 @@ type Store struct {
 	// ExpiresAt, so that purging finds expired items without a scan.
 	sessionExpiry expiryHeap[string]
 	tokenExpiry   expiryHeap[authstore.TokenHash]
+	// seq numbers the tokens in the order they are stored.
+	seq uint64
 }
 
 // memSession is a stored session with its routing key and its place in
@@ -86,6 +88,7 @@ type memSession struct {
 type memToken struct {
 	rec    authstore.RefreshRecord
 	expiry *expiryItem[authstore.TokenHash]
+	seq    uint64 // order of storing: tokens issued in one instant keep their order
 }
 
 var (
@@ -242,7 +245,11 @@ func (s *Store) trimSessionLocked(id string) {
 			used = append(used, t)
 		}
 	}
-	sort.Slice(used, func(i, j int) bool { return used[i].rec.IssuedAt.Before(used[j].rec.IssuedAt) })
+	// Oldest first by the order they were stored: IssuedAt ties when a
+	// session rotates more than once in one clock tick, and dropping a
+	// newer used token first would let its replay pass for unknown instead
+	// of being caught as reuse.
+	sort.Slice(used, func(i, j int) bool { return used[i].seq < used[j].seq })
 	for _, t := range used[:max(0, len(s.sessionTokens[id])-maxTokensPerSession/2)] {
 		s.deleteTokenLocked(t.rec.Hash)
 	}
@@ -351,7 +358,8 @@ func (s *Store) tokenLocked(route string, h authstore.TokenHash) (*memToken, *me
 
 // addTokenLocked stores rec, whose session is stored.
 func (s *Store) addTokenLocked(rec authstore.RefreshRecord) {
-	t := &memToken{rec: rec, expiry: &expiryItem[authstore.TokenHash]{key: rec.Hash, at: rec.ExpiresAt}}
+	s.seq++
+	t := &memToken{rec: rec, expiry: &expiryItem[authstore.TokenHash]{key: rec.Hash, at: rec.ExpiresAt}, seq: s.seq}
 	s.tokens[rec.Hash] = t
 	heap.Push(&s.tokenExpiry, t.expiry)
 	addToSet(s.sessionTokens, rec.SessionID, rec.Hash)

@@ -251,6 +251,45 @@ func TestStoreBoundsOneSession(t *testing.T) {
 	checkInvariants(t, s)
 }
 
+// TestStoreTrimsOldestInOneInstant: a session rotated many times within
+// one clock tick (every token has the same IssuedAt and UsedAt) still drops
+// its oldest used tokens first, in the order they were stored, and keeps
+// the newest ones, so that replaying a recent token is still recognised.
+func TestStoreTrimsOldestInOneInstant(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	var q seq
+	end := memNow.Add(30 * 24 * time.Hour)
+	sess, rec := q.session("alice", memNow, end)
+	create(t, s, sess, rec)
+	route := authstore.RouteFor("alice")
+	all := []authstore.RefreshRecord{rec}
+	const rotations = 3 * maxTokensPerSession
+	for i := 1; i <= rotations; i++ {
+		next := q.token(sess.ID, "alice", memNow, end) // the same instant every time
+		if ok, err := s.Rotate(t.Context(), route, rec.Hash, authstore.TokenHash{}, next); !ok || err != nil {
+			t.Fatalf("Rotate %d = %v, %v; want true, nil", i, ok, err)
+		}
+		rec = next
+		all = append(all, next)
+	}
+	kept := 0
+	for i, r := range all {
+		if found(t, s, r) {
+			kept++
+		} else if i >= len(all)-maxTokensPerSession/2 {
+			t.Errorf("token %d of %d (one of the newest) was dropped; want the oldest used ones dropped first", i, len(all))
+		}
+	}
+	if kept > maxTokensPerSession+1 {
+		t.Errorf("the store keeps %d tokens of one session; want at most %d", kept, maxTokensPerSession+1)
+	}
+	if found(t, s, all[0]) {
+		t.Errorf("Lookup(first token, %d rotations ago) found = true; want false", rotations)
+	}
+	checkInvariants(t, s)
+}
+
 // A burst of sessions that then expire leaves the store: the maps and the
 // expiry heaps shrink back as later sign-ins purge a batch each.
 func TestStoreShrinksAfterBurst(t *testing.T) {

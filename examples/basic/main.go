@@ -52,6 +52,11 @@
 // starter_test.go does exactly this in a temporary directory. From there,
 // replace refserver.Backend{} with stores of your own, or copy the files of
 // refserver into your module to change the routes or the user model.
+//
+// Without a checkout, from a published version (this program is part of
+// the library's module, so it runs as it stands):
+//
+//	$ go run github.com/jwtkit/auth/examples/basic@v0.1.0
 package main
 
 import (

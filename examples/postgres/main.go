@@ -32,6 +32,13 @@
 //
 // starter_test.go does exactly this in a temporary directory. users.go is
 // the account table: change it to fit the accounts you already have.
+//
+// This directory is a module of its own whose go.mod points at the
+// checkout with replace directives, so `go run ...@version` cannot run it.
+// From a published version, copy main.go and users.go from the
+// repository as above: `go mod tidy` then requires the tagged
+// github.com/jwtkit/auth, github.com/jwtkit/auth/sqlstore and
+// github.com/jwtkit/auth/redisstore.
 package main
 
 import (
