@@ -12,7 +12,8 @@ import (
 )
 
 // Claims are the claims of an access token. The registered claims follow
-// RFC 7519 and RFC 9068; Role, Email and Scope are the library's own; an
+// RFC 7519 and RFC 9068; Role, Email, Scope and SessionID are the library's
+// own; an
 // application adds its own claims with Extra when issuing and reads them
 // back with [Claims.Decode] after verification.
 type Claims struct {
@@ -31,6 +32,11 @@ type Claims struct {
 	Role     string // role
 	Email    string // email
 	Scope    string // scope: space-separated scopes (RFC 8693)
+	// SessionID is the id of the session the token belongs to (sid): set by
+	// [Auth.StartSession], [Auth.Login] and [Auth.Refresh], empty for a
+	// token issued outside a session. Revoking the session refuses its
+	// access tokens at once.
+	SessionID string
 
 	// Extra holds the application's own claims when issuing: it must
 	// marshal to a JSON object, whose members are added at the top level of
@@ -42,7 +48,7 @@ type Claims struct {
 }
 
 // reservedClaims are the payload members the library writes or reads.
-var reservedClaims = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "iat_us", "jti", "role", "email", "scope"}
+var reservedClaims = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "iat_us", "jti", "role", "email", "scope", "sid"}
 
 // Decode unmarshals the whole signed payload into v, typically a struct of
 // the application's own claims. It fails for claims that did not come from a
@@ -196,6 +202,7 @@ type claimsIn struct {
 	Role  string      `json:"role"`
 	Email string      `json:"email"`
 	Scope string      `json:"scope"`
+	Sid   string      `json:"sid"`
 }
 
 // decodeClaims decodes a payload it takes ownership of. Errors match
@@ -223,6 +230,7 @@ func decodeClaims(payload []byte) (*Claims, error) {
 		Role:      in.Role,
 		Email:     in.Email,
 		Scope:     in.Scope,
+		SessionID: in.Sid,
 		raw:       payload,
 	}
 	if in.IatUS != nil {
@@ -247,6 +255,7 @@ type claimsOut struct {
 	Role  string `json:"role,omitempty"`
 	Email string `json:"email,omitempty"`
 	Scope string `json:"scope,omitempty"`
+	Sid   string `json:"sid,omitempty"`
 }
 
 func unixOrZero(t time.Time) int64 {
@@ -261,7 +270,7 @@ func encodeClaims(c *Claims) ([]byte, error) {
 	out := claimsOut{
 		Iss: c.Issuer, Sub: c.Subject,
 		Exp: unixOrZero(c.ExpiresAt), Nbf: unixOrZero(c.NotBefore), Iat: unixOrZero(c.IssuedAt),
-		Jti: c.ID, Role: c.Role, Email: c.Email, Scope: c.Scope,
+		Jti: c.ID, Role: c.Role, Email: c.Email, Scope: c.Scope, Sid: c.SessionID,
 	}
 	if !c.IssuedAt.IsZero() {
 		out.IatUS = c.IssuedAt.UnixMicro()

@@ -115,8 +115,8 @@ func mwDecodeError(t *testing.T, w *httptest.ResponseRecorder) mwErrorBody {
 // [authstore.RevocationChecker], for tests that decide per token.
 type revocationFunc func(ctx context.Context, c *Claims) (bool, error)
 
-func (f revocationFunc) Revoked(ctx context.Context, userID, tokenID string, issuedAt time.Time) (bool, error) {
-	return f(ctx, &Claims{Subject: userID, ID: tokenID, IssuedAt: issuedAt})
+func (f revocationFunc) Revoked(ctx context.Context, userID, sessionID, tokenID string, issuedAt time.Time) (bool, error) {
+	return f(ctx, &Claims{Subject: userID, SessionID: sessionID, ID: tokenID, IssuedAt: issuedAt})
 }
 
 // mustHandler returns h, failing the test on err.

@@ -58,15 +58,17 @@ func parseRefreshToken(token string) (string, authstore.TokenHash, bool) {
 // describes the client for session lists. A store failure returns an error
 // matching [ErrUnavailable] and issues nothing.
 func (a *Auth) StartSession(ctx context.Context, c Claims, client Client) (*Tokens, error) {
+	id, err := uuid.NewRandomFromReader(a.cfg.random)
+	if err != nil {
+		return nil, fmt.Errorf("auth: session id: %w", err)
+	}
+	c.SessionID = id.String()
 	at, err := a.Issue(ctx, c)
 	if err != nil {
 		return nil, err
 	}
 	client = client.clipped()
-	sess, err := a.newSession(c.Subject, at.Claims.IssuedAt, client)
-	if err != nil {
-		return nil, err
-	}
+	sess := a.newSession(c.SessionID, c.Subject, at.Claims.IssuedAt, client)
 	tok, rec, err := a.newRefreshRecord(&sess, at.Claims.IssuedAt)
 	if err != nil {
 		return nil, err
@@ -78,21 +80,17 @@ func (a *Auth) StartSession(ctx context.Context, c Claims, client Client) (*Toke
 	return &Tokens{Access: at, RefreshToken: tok, RefreshExpiresAt: rec.ExpiresAt, SessionID: sess.ID}, nil
 }
 
-// newSession returns a new session of userID started at now.
-func (a *Auth) newSession(userID string, now time.Time, client Client) (authstore.Session, error) {
-	id, err := uuid.NewRandomFromReader(a.cfg.random)
-	if err != nil {
-		return authstore.Session{}, fmt.Errorf("auth: session id: %w", err)
-	}
+// newSession returns the new session id of userID started at now.
+func (a *Auth) newSession(id, userID string, now time.Time, client Client) authstore.Session {
 	return authstore.Session{
-		ID:          id.String(),
+		ID:          id,
 		UserID:      userID,
 		CreatedAt:   now,
 		ExpiresAt:   now.Add(a.cfg.sessionTTL),
 		RefreshedAt: now,
 		UserAgent:   client.UserAgent,
 		Address:     client.Address,
-	}, nil
+	}
 }
 
 // newRefreshRecord returns a new refresh token of sess issued at issued,
@@ -232,13 +230,16 @@ func (a *Auth) reloadClaims(ctx context.Context, userID string, sess *authstore.
 		if _, err := a.cfg.refreshStore.RevokeSession(ctx, sess.UserID, sess.ID, now); err != nil {
 			return Claims{}, unavailable("revoke session", err)
 		}
+		if err := a.denySession(ctx, sess.UserID, sess.ID, now); err != nil {
+			return Claims{}, err
+		}
 		a.emit(ctx, audit.Event{Kind: audit.SessionRevoked, Time: now, UserID: sess.UserID, SessionID: sess.ID, Reason: "user_not_found", UserAgent: client.UserAgent, Address: client.Address})
 		return Claims{}, ErrRefreshTokenRevoked
 	}
 	if err != nil {
 		return Claims{}, unavailable("load claims", err)
 	}
-	c.Subject = userID
+	c.Subject, c.SessionID = userID, sess.ID
 	return c, nil
 }
 
@@ -263,6 +264,9 @@ func (a *Auth) reuseDetected(ctx context.Context, sess *authstore.Session, now t
 	if _, err := a.cfg.refreshStore.RevokeSession(ctx, sess.UserID, sess.ID, now); err != nil {
 		return unavailable("revoke reused session", err)
 	}
+	if err := a.denySession(ctx, sess.UserID, sess.ID, now); err != nil {
+		return err
+	}
 	a.emit(ctx, audit.Event{Kind: audit.ReuseDetected, Time: now, UserID: sess.UserID, SessionID: sess.ID, Reason: "reuse", UserAgent: client.UserAgent, Address: client.Address})
 	return ErrRefreshTokenReused
 }
@@ -286,8 +290,9 @@ func (a *Auth) RevokeRefreshToken(ctx context.Context, token string) error {
 }
 
 // RevokeSession revokes the session sessionID of userID, as a "sign out
-// this device" button does. An unknown session, or one of another user, is
-// not an error and changes nothing.
+// this device" button does: its refresh tokens die, and so do its access
+// tokens (their sid is denied in the revocation store). An unknown session,
+// or one of another user, is not an error and changes nothing.
 func (a *Auth) RevokeSession(ctx context.Context, userID, sessionID string) error {
 	now := a.cfg.now()
 	found, err := a.cfg.refreshStore.RevokeSession(ctx, userID, sessionID, now)
@@ -295,7 +300,27 @@ func (a *Auth) RevokeSession(ctx context.Context, userID, sessionID string) erro
 		return unavailable("revoke session", err)
 	}
 	if found {
+		if err := a.denySession(ctx, userID, sessionID, now); err != nil {
+			return err
+		}
+	}
+	if found {
 		a.emit(ctx, audit.Event{Kind: audit.SessionRevoked, Time: now, UserID: userID, SessionID: sessionID, Reason: "logout"})
+	}
+	return nil
+}
+
+// denySession refuses, from now on, every access token of the session
+// sessionID issued so far: their sid is denied in the revocation store for
+// as long as one of them can live. A read-only revocation check cannot
+// record it: then the session's access tokens live out their lifetime.
+func (a *Auth) denySession(ctx context.Context, userID, sessionID string, now time.Time) error {
+	rs, ok := a.cfg.revocation.(authstore.RevocationStore)
+	if !ok {
+		return nil
+	}
+	if err := rs.Deny(ctx, userID, sessionID, now.Add(a.cfg.accessTTL+time.Second)); err != nil {
+		return unavailable("deny session", err)
 	}
 	return nil
 }
@@ -307,7 +332,7 @@ func (a *Auth) RevokeAccessToken(ctx context.Context, c *Claims) error {
 	if err != nil {
 		return err
 	}
-	if err := rs.DenyToken(ctx, c.Subject, c.ID, c.ExpiresAt); err != nil {
+	if err := rs.Deny(ctx, c.Subject, c.ID, c.ExpiresAt); err != nil {
 		return unavailable("deny access token", err)
 	}
 	a.emit(ctx, audit.Event{Kind: audit.AccessTokenRevoked, UserID: c.Subject})

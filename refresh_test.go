@@ -566,3 +566,55 @@ func TestRefreshManyRotationsInOneInstant(t *testing.T) {
 	e.wantRefreshErr(t, tokens[len(tokens)-2], ErrRefreshTokenReused)
 	e.wantRefreshErr(t, tokens[len(tokens)-1], ErrRefreshTokenRevoked) // the session died with the reuse
 }
+
+// TestAccessTokensCarryTheirSession: tokens of a session carry its id as
+// sid, through every rotation, and revoking the session refuses its access
+// tokens at once, and no other session's.
+func TestAccessTokensCarryTheirSession(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newRTEnv(t)
+	laptop, phone := e.start(t, "alice"), e.start(t, "alice")
+	if laptop.Access.Claims.SessionID != laptop.SessionID || laptop.SessionID == "" {
+		t.Fatalf("StartSession: sid %q, session %q; want the session's id", laptop.Access.Claims.SessionID, laptop.SessionID)
+	}
+	next := e.refresh(t, laptop.RefreshToken)
+	c, err := e.a.Verify(ctx, next.Access.Token)
+	if err != nil || c.SessionID != laptop.SessionID {
+		t.Fatalf("Verify(refreshed token) = sid %q, %v; want the session's id %q", c.SessionID, err, laptop.SessionID)
+	}
+	if err := e.a.RevokeSession(ctx, "alice", laptop.SessionID); err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{laptop.Access.Token, next.Access.Token} {
+		if _, err := e.a.Verify(ctx, tok); !errors.Is(err, ErrTokenRevoked) {
+			t.Errorf("Verify(access token of a revoked session) = %v; want ErrTokenRevoked", err)
+		}
+	}
+	if _, err := e.a.Verify(ctx, phone.Access.Token); err != nil {
+		t.Errorf("Verify(access token of another session) = %v; want nil", err)
+	}
+	// A token issued outside any session has no sid and is not affected.
+	at, err := e.a.Issue(ctx, Claims{Subject: "alice"})
+	if err != nil || at.Claims.SessionID != "" {
+		t.Fatalf("Issue = sid %q, %v; want no sid", at.Claims.SessionID, err)
+	}
+	if _, err := e.a.Verify(ctx, at.Token); err != nil {
+		t.Errorf("Verify(token of no session) = %v; want nil", err)
+	}
+}
+
+// TestReuseRefusesTheSessionsAccessTokens: when a spent refresh token is
+// replayed, the access tokens of its session die with it, the thief's and
+// the victim's alike.
+func TestReuseRefusesTheSessionsAccessTokens(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newRTEnv(t)
+	first := e.start(t, "alice")
+	second := e.refresh(t, first.RefreshToken)
+	e.wantRefreshErr(t, first.RefreshToken, ErrRefreshTokenReused)
+	if _, err := e.a.Verify(ctx, second.Access.Token); !errors.Is(err, ErrTokenRevoked) {
+		t.Errorf("Verify(access token of a session revoked for reuse) = %v; want ErrTokenRevoked", err)
+	}
+}

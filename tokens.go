@@ -233,7 +233,7 @@ func (a *Auth) checkRevoked(ctx context.Context, c *Claims) error {
 	if rc == nil {
 		return nil
 	}
-	revoked, err := rc.Revoked(ctx, c.Subject, c.ID, c.IssuedAt)
+	revoked, err := rc.Revoked(ctx, c.Subject, c.SessionID, c.ID, c.IssuedAt)
 	if err != nil {
 		return unavailable("revocation check", err)
 	}

@@ -1050,7 +1050,7 @@ func TestVerifyRevocation(t *testing.T) {
 			t.Parallel()
 			var mu sync.Mutex
 			calls := 0
-			rc := revokedFunc(func(_ context.Context, userID, tokenID string, _ time.Time) (bool, error) {
+			rc := revokedFunc(func(_ context.Context, userID, _, tokenID string, _ time.Time) (bool, error) {
 				mu.Lock()
 				calls++
 				mu.Unlock()
@@ -1363,8 +1363,8 @@ func TestVerifySignatureCheckedFirst(t *testing.T) {
 }
 
 // revokedFunc adapts a function to authstore.RevocationChecker.
-type revokedFunc func(ctx context.Context, userID, tokenID string, issuedAt time.Time) (bool, error)
+type revokedFunc func(ctx context.Context, userID, sessionID, tokenID string, issuedAt time.Time) (bool, error)
 
-func (f revokedFunc) Revoked(ctx context.Context, userID, tokenID string, issuedAt time.Time) (bool, error) {
-	return f(ctx, userID, tokenID, issuedAt)
+func (f revokedFunc) Revoked(ctx context.Context, userID, sessionID, tokenID string, issuedAt time.Time) (bool, error) {
+	return f(ctx, userID, sessionID, tokenID, issuedAt)
 }

@@ -18,26 +18,28 @@ const (
 )
 
 // RevocationChecker decides whether an access token that is otherwise valid
-// has been revoked: a denied token id (jti), or a per-user cutoff ("every
-// token issued to this user before now is invalid"). The verifier consults
-// it on every request, after the signature and the claims have been
-// checked.
+// has been revoked: its own id (jti) or its session's id (sid) denied, or a
+// per-user cutoff ("every token issued to this user before now is
+// invalid"). The verifier consults it on every request, after the signature
+// and the claims have been checked.
 //
-// Revoked returns true when the token with id tokenID, issued to userID at
+// Revoked returns true when the token with id tokenID, of the session
+// sessionID ("" for a token issued outside a session), issued to userID at
 // issuedAt, must be refused, and a non-nil error only when it cannot tell
 // (a store is unreachable). The verifier then fails closed: the request is
 // refused with HTTP 503, never let through and never reported as a bad
 // token. issuedAt has microsecond precision for tokens the library issued,
 // so a token issued in the same second just after a cutoff stays valid.
 // Revoked must be safe for concurrent use and fast: it runs on every
-// authenticated request.
+// authenticated request, and a store answers it in one round trip.
 type RevocationChecker interface {
-	Revoked(ctx context.Context, userID, tokenID string, issuedAt time.Time) (bool, error)
+	Revoked(ctx context.Context, userID, sessionID, tokenID string, issuedAt time.Time) (bool, error)
 }
 
 // RevocationStore is a [RevocationChecker] that also records revocations of
-// access tokens. Logout denies one token's id; logout everywhere sets a
-// per-user cutoff. Instances that share a store see a revocation at once.
+// access tokens. Logout denies one token's id and its session's id; logout
+// everywhere sets a per-user cutoff. Instances that share a store see a
+// revocation at once.
 // github.com/jwtkit/auth/authtest.TestRevocationStore runs every clause of
 // this contract against an implementation.
 //
@@ -48,10 +50,13 @@ type RevocationChecker interface {
 type RevocationStore interface {
 	RevocationChecker
 
-	// DenyToken makes Revoked report true for the token with id tokenID
-	// issued to userID. The entry may be dropped once exp plus [MaxLeeway]
-	// has passed (no verifier accepts the token by then).
-	DenyToken(ctx context.Context, userID, tokenID string, exp time.Time) error
+	// Deny makes Revoked report true for every token of userID whose
+	// tokenID or sessionID is id (token and session ids are random UUIDs,
+	// so they never collide), until at least until. The entry may be
+	// dropped once until plus [MaxLeeway] has passed (no verifier accepts
+	// such a token by then). Denying an id again keeps the later until; id
+	// is never empty.
+	Deny(ctx context.Context, userID, id string, until time.Time) error
 
 	// CutOff makes Revoked report true for every token of userID whose
 	// issuedAt is before at. A cutoff never moves back: a call with an

@@ -22,7 +22,7 @@ import (
 // readers are safe.
 //
 // The suite builds every time around the current time, so a store whose
-// database expires entries by itself (at exp plus [authstore.MaxLeeway],
+// database expires entries by itself (at until plus [authstore.MaxLeeway],
 // or at a cutoff plus [authstore.MaxAccessTTL] plus [authstore.MaxLeeway])
 // sees the entries live for minutes at least; such a store may delete
 // nothing in Purge.
@@ -32,6 +32,7 @@ func TestRevocationStore(t *testing.T, newStore func(t *testing.T) authstore.Rev
 		run  func(*testing.T, authstore.RevocationStore)
 	}{
 		{"DenyToken", testDenyToken},
+		{"DenySession", testDenySession},
 		{"CutOff", testCutOff},
 		{"CutOffNeverMovesBack", testCutOffNeverMovesBack},
 		{"PurgeKeepsLive", testRevocationPurgeKeepsLive},
@@ -49,8 +50,8 @@ func TestRevocationStore(t *testing.T, newStore func(t *testing.T) authstore.Rev
 	}
 }
 
-// DenyToken revokes one token id of one user; denying it twice is no
-// error.
+// DenyToken: Deny of a token id revokes that token of that user only;
+// denying it twice is no error.
 func testDenyToken(t *testing.T, s authstore.RevocationStore) {
 	r := newRevHarness(t, s)
 	alice, bob := uuid.NewString(), uuid.NewString()
@@ -62,6 +63,28 @@ func testDenyToken(t *testing.T, s authstore.RevocationStore) {
 	r.want(bob, jti, r.now, false)                // the same id, another user
 	r.deny(alice, jti, r.now.Add(15*time.Minute))
 	r.want(alice, jti, r.now, true)
+}
+
+// DenySession: Deny of a session id revokes every token of that session of
+// that user, whatever its own id, and no token of another session, of no
+// session, or of another user.
+func testDenySession(t *testing.T, s authstore.RevocationStore) {
+	r := newRevHarness(t, s)
+	alice, bob := uuid.NewString(), uuid.NewString()
+	sid, other := uuid.NewString(), uuid.NewString()
+	r.wantSession(alice, sid, uuid.NewString(), r.now, false)
+	r.deny(alice, sid, r.now.Add(15*time.Minute))
+	for range 3 {
+		r.wantSession(alice, sid, uuid.NewString(), r.now, true) // any token of the session
+	}
+	r.wantSession(alice, other, uuid.NewString(), r.now, false) // another session
+	r.want(alice, uuid.NewString(), r.now, false)               // a token of no session
+	r.wantSession(bob, sid, uuid.NewString(), r.now, false)     // the same id, another user
+	// A denied token id is refused in any session; a live session does not
+	// save it.
+	jti := uuid.NewString()
+	r.deny(alice, jti, r.now.Add(15*time.Minute))
+	r.wantSession(alice, other, jti, r.now, true)
 }
 
 // CutOff revokes the tokens of the user issued before it, to the
@@ -213,9 +236,9 @@ func testRevocationCancelledContext(t *testing.T, s authstore.RevocationStore) {
 			t.Errorf("%s with a cancelled context: error = %v; want context.Canceled", call, err)
 		}
 	}
-	_, err := s.Revoked(ctx, user, "j", r.now)
+	_, err := s.Revoked(ctx, user, "s", "j", r.now)
 	check("Revoked", err)
-	check("DenyToken", s.DenyToken(ctx, user, "j", r.now.Add(time.Minute)))
+	check("Deny", s.Deny(ctx, user, "j", r.now.Add(time.Minute)))
 	check("CutOff", s.CutOff(ctx, user, r.now))
 	_, err = s.Purge(ctx, r.now.Add(48*time.Hour), 100)
 	check("Purge", err)
@@ -236,8 +259,8 @@ func testRevocationConcurrent(t *testing.T, s authstore.RevocationStore) {
 	for _, u := range users {
 		wg.Go(func() {
 			for range 10 {
-				if err := s.DenyToken(ctx, u, uuid.NewString(), r.now.Add(time.Minute)); err != nil {
-					t.Errorf("DenyToken(%s) = %v; want nil", u, err)
+				if err := s.Deny(ctx, u, uuid.NewString(), r.now.Add(time.Minute)); err != nil {
+					t.Errorf("Deny(%s) = %v; want nil", u, err)
 					return
 				}
 			}
@@ -247,7 +270,7 @@ func testRevocationConcurrent(t *testing.T, s authstore.RevocationStore) {
 		})
 		wg.Go(func() {
 			for range 10 {
-				if _, err := s.Revoked(ctx, u, uuid.NewString(), r.now); err != nil {
+				if _, err := s.Revoked(ctx, u, uuid.NewString(), uuid.NewString(), r.now); err != nil {
 					t.Errorf("Revoked(%s) = %v; want nil", u, err)
 					return
 				}
@@ -273,20 +296,28 @@ func newRevHarness(t *testing.T, s authstore.RevocationStore) *revHarness {
 	return &revHarness{t: t, s: s, ctx: t.Context(), now: time.Now().UTC().Truncate(time.Microsecond)}
 }
 
-// want checks that Revoked(userID, tokenID, issuedAt) is want.
+// want checks that Revoked(userID, "", tokenID, issuedAt), for a token
+// issued outside a session, is want.
 func (r *revHarness) want(userID, tokenID string, issuedAt time.Time, want bool) {
 	r.t.Helper()
-	got, err := r.s.Revoked(r.ctx, userID, tokenID, issuedAt)
+	r.wantSession(userID, "", tokenID, issuedAt, want)
+}
+
+// wantSession checks that Revoked(userID, sessionID, tokenID, issuedAt) is
+// want.
+func (r *revHarness) wantSession(userID, sessionID, tokenID string, issuedAt time.Time, want bool) {
+	r.t.Helper()
+	got, err := r.s.Revoked(r.ctx, userID, sessionID, tokenID, issuedAt)
 	if err != nil || got != want {
-		r.t.Errorf("Revoked(%s, %s, %s) = %v, %v; want %v, nil", userID, tokenID, fmtTime(issuedAt), got, err, want)
+		r.t.Errorf("Revoked(%s, %q, %s, %s) = %v, %v; want %v, nil", userID, sessionID, tokenID, fmtTime(issuedAt), got, err, want)
 	}
 }
 
-// deny calls DenyToken and fails the test on an error.
-func (r *revHarness) deny(userID, tokenID string, exp time.Time) {
+// deny calls Deny and fails the test on an error.
+func (r *revHarness) deny(userID, id string, until time.Time) {
 	r.t.Helper()
-	if err := r.s.DenyToken(r.ctx, userID, tokenID, exp); err != nil {
-		r.t.Fatalf("DenyToken(%s, %s, %s) = %v; want nil", userID, tokenID, fmtTime(exp), err)
+	if err := r.s.Deny(r.ctx, userID, id, until); err != nil {
+		r.t.Fatalf("Deny(%s, %s, %s) = %v; want nil", userID, id, fmtTime(until), err)
 	}
 }
 

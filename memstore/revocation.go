@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 // revocations is the revocation half of a [Store].
 type revocations struct {
 	mu        sync.RWMutex            // guards the fields below
-	denied    map[deniedKey]time.Time // -> exp
+	denied    map[deniedKey]time.Time // -> until
 	cutoffs   map[string]time.Time    // userID -> cutoff
 	nextSweep time.Time
 }
@@ -25,10 +26,10 @@ const sweepEvery = time.Minute
 
 // deniedKey keys a denied access token; a struct, so a lookup allocates
 // nothing.
-type deniedKey struct{ user, jti string }
+type deniedKey struct{ user, id string }
 
 // Revoked implements [authstore.RevocationChecker].
-func (s *Store) Revoked(ctx context.Context, userID, tokenID string, issuedAt time.Time) (bool, error) {
+func (s *Store) Revoked(ctx context.Context, userID, sessionID, tokenID string, issuedAt time.Time) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
@@ -44,22 +45,33 @@ func (s *Store) Revoked(ctx context.Context, userID, tokenID string, issuedAt ti
 		if _, ok := m.denied[deniedKey{userID, tokenID}]; ok {
 			return true, nil
 		}
+		if _, ok := m.denied[deniedKey{userID, sessionID}]; ok && sessionID != "" {
+			return true, nil
+		}
 	}
 	return false, nil
 }
 
-// DenyToken implements [authstore.RevocationStore].
-func (s *Store) DenyToken(ctx context.Context, userID, tokenID string, exp time.Time) error {
+// Deny implements [authstore.RevocationStore].
+func (s *Store) Deny(ctx context.Context, userID, id string, until time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if id == "" {
+		return errEmptyID
 	}
 	m := &s.rev
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sweepLocked(s.now(), 0)
-	m.denied[deniedKey{userID, tokenID}] = exp
+	if cur, ok := m.denied[deniedKey{userID, id}]; !ok || until.After(cur) {
+		m.denied[deniedKey{userID, id}] = until
+	}
 	return nil
 }
+
+// errEmptyID is the error of Deny without an id.
+var errEmptyID = errors.New("memstore: deny: empty id")
 
 // CutOff implements [authstore.RevocationStore].
 func (s *Store) CutOff(ctx context.Context, userID string, at time.Time) error {

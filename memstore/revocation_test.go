@@ -21,7 +21,7 @@ func revCounts(s *Store) (denied, cutoffs int) {
 // wantRevoked checks that Revoked(userID, tokenID, issuedAt) is want.
 func wantRevoked(t *testing.T, s *Store, userID, tokenID string, issuedAt time.Time, want bool) {
 	t.Helper()
-	got, err := s.Revoked(t.Context(), userID, tokenID, issuedAt)
+	got, err := s.Revoked(t.Context(), userID, "", tokenID, issuedAt)
 	if err != nil || got != want {
 		t.Errorf("Revoked(%s, %s, %v) = %v, %v; want %v, nil", userID, tokenID, issuedAt, got, err, want)
 	}
@@ -35,7 +35,7 @@ func TestStoreSweepsRevocations(t *testing.T) {
 	clock := newFakeClock()
 	s := newStore(t, WithClock(clock.Now))
 	t0 := clock.Now()
-	if err := s.DenyToken(ctx, "alice", "j1", t0.Add(15*time.Minute)); err != nil {
+	if err := s.Deny(ctx, "alice", "j1", t0.Add(15*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.CutOff(ctx, "alice", t0); err != nil {
@@ -44,7 +44,7 @@ func TestStoreSweepsRevocations(t *testing.T) {
 
 	// A day later both entries are stale; the next write drops them.
 	clock.Advance(authstore.MaxAccessTTL + authstore.MaxLeeway + 2*time.Minute)
-	if err := s.DenyToken(ctx, "carol", "j9", clock.Now().Add(15*time.Minute)); err != nil {
+	if err := s.Deny(ctx, "carol", "j9", clock.Now().Add(15*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if d, c := revCounts(s); d != 1 || c != 0 {
@@ -53,7 +53,7 @@ func TestStoreSweepsRevocations(t *testing.T) {
 	wantRevoked(t, s, "carol", "j9", clock.Now(), true)
 
 	// A stale entry written now waits for the next sweep, a minute on.
-	if err := s.DenyToken(ctx, "dave", "j0", clock.Now().Add(-authstore.MaxLeeway-time.Minute)); err != nil {
+	if err := s.Deny(ctx, "dave", "j0", clock.Now().Add(-authstore.MaxLeeway-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.CutOff(ctx, "erin", clock.Now()); err != nil {
@@ -83,7 +83,7 @@ func TestStorePurgeRevocations(t *testing.T) {
 	sess, rec := q.session("alice", memNow, memNow.Add(time.Hour))
 	create(t, s, sess, rec)
 	for _, jti := range []string{"j1", "j2"} {
-		if err := s.DenyToken(ctx, "bob", jti, memNow.Add(15*time.Minute)); err != nil {
+		if err := s.Deny(ctx, "bob", jti, memNow.Add(15*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 	}

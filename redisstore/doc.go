@@ -41,7 +41,7 @@
 //	P{R}:due        zset     f:SESSION and t:TOKEN+SESSION, scored by when each becomes purgeable:
 //	                         a session at its ExpiresAt (0 once revoked), a token at its ExpiresAt
 //	P{R}:pb         string   the route's bound in the purge index (see below)
-//	P{R}:d:JTI      set      the users whose access token JTI is denied
+//	P{R}:d:ID       set      the users whose access tokens of id (jti) or session (sid) ID are denied
 //	P{R}:cut        hash     user id to access-token cutoff
 //	P purge         zset     the purge index: routes, scored by a lower bound of their
 //	                         earliest due time
@@ -56,7 +56,7 @@
 // user's data is one Lua script (or one command) that runs atomically on the
 // node serving that slot: CreateSession, Lookup, Rotate, RevokeSession,
 // RevokeUser and Sessions in the slot of the user's route; Revoked,
-// DenyToken and CutOff likewise, so a revocation check is one round trip;
+// Deny and CutOff likewise, so a revocation check is one round trip;
 // each Throttle method on its one key. Users whose routes lie in different
 // slots never contend. A few scripts read keys whose names they build from
 // the route's prefix (the session of a token, the sessions of a user): those

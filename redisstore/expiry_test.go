@@ -43,7 +43,7 @@ func TestExpiry(t *testing.T) {
 	}
 	jti := uuid.NewString()
 	exp := now.Add(15 * time.Minute)
-	if err := s.DenyToken(ctx, user, jti, exp); err != nil {
+	if err := s.Deny(ctx, user, jti, exp); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.CutOff(ctx, user, now); err != nil {
@@ -101,14 +101,14 @@ func TestExpiryByRedis(t *testing.T) {
 	if err := s.CreateSession(ctx, sess, r); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DenyToken(ctx, user, "j", end.Add(-authstore.MaxLeeway)); err != nil {
+	if err := s.Deny(ctx, user, "j", end.Add(-authstore.MaxLeeway)); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Until(end.Add(50 * time.Millisecond)))
 	if _, _, found, err := s.Lookup(ctx, authstore.RouteFor(user), r.Hash); !found || err != nil {
 		t.Errorf("Lookup within the margin = %v, %v; want true, nil", found, err)
 	}
-	if ok, err := s.Revoked(ctx, user, "j", now); ok || err != nil {
+	if ok, err := s.Revoked(ctx, user, "", "j", now); ok || err != nil {
 		t.Errorf("Revoked after the denial expired = %v, %v; want false, nil", ok, err)
 	}
 	time.Sleep(time.Until(end.Add(margin + 50*time.Millisecond)))
@@ -265,8 +265,8 @@ func TestErrors(t *testing.T) {
 		"RevokeUser":    func() error { _, err := ds.RevokeUser(ctx, user, now); return err }(),
 		"Sessions":      func() error { _, err := ds.Sessions(ctx, user, now); return err }(),
 		"Purge":         func() error { _, err := ds.Purge(ctx, now, 10); return err }(),
-		"Revoked":       func() error { _, err := ds.Revoked(ctx, user, "", time.Time{}); return err }(),
-		"DenyToken":     ds.DenyToken(ctx, user, "j", now),
+		"Revoked":       func() error { _, err := ds.Revoked(ctx, user, "", "", time.Time{}); return err }(),
+		"Deny":          ds.Deny(ctx, user, "j", now),
 		"CutOff":        ds.CutOff(ctx, user, now),
 	} {
 		if err == nil || !strings.HasPrefix(err.Error(), "redisstore: ") || errors.Is(err, redis.Nil) {

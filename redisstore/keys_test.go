@@ -205,13 +205,13 @@ func exercise(t *testing.T, s *redisstore.Store, user string, now time.Time) {
 	if n, err := s.RevokeUser(ctx, user, now.Add(time.Minute)); n != 2 || err != nil {
 		t.Fatalf("RevokeUser = %d, %v; want 2, nil", n, err)
 	}
-	if err := s.DenyToken(ctx, user, uuid.NewString(), now.Add(time.Hour)); err != nil {
+	if err := s.Deny(ctx, user, uuid.NewString(), now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.CutOff(ctx, user, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Revoked(context.WithoutCancel(ctx), user, "j", now); err != nil {
+	if _, err := s.Revoked(context.WithoutCancel(ctx), user, "s", "j", now); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -295,20 +295,23 @@ end
 return {n, first[2]}
 `)
 
-// revokedScript reports 1 when a user's token is denied or issued before
-// the user's cutoff, else 0.
+// revokedScript reports 1 when a user's token is denied, by its own id or
+// its session's, or issued before the user's cutoff, else 0.
 //
-// KEYS: denied jti, cutoffs. ARGV: user id, issued.
+// KEYS: denied token id, denied session id (the same key for a token of
+// no session), cutoffs. ARGV: user id, issued.
 var revokedScript = redis.NewScript(`
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end
-local c = redis.call('HGET', KEYS[2], ARGV[1])
+if KEYS[2] ~= KEYS[1] and redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 1 end
+local c = redis.call('HGET', KEYS[3], ARGV[1])
 if c and tonumber(ARGV[2]) < tonumber(c) then return 1 end
 return 0
 `)
 
-// denyScript denies a jti of a user until at least the instant at (ms).
+// denyScript denies a token or session id of a user until at least the
+// instant given (ms).
 //
-// KEYS: denied jti. ARGV: user id, expiry (ms).
+// KEYS: denied id. ARGV: user id, expiry (ms).
 var denyScript = redis.NewScript(luaPrelude + `
 redis.call('SADD', KEYS[1], ARGV[1])
 extend(KEYS[1], ARGV[2])

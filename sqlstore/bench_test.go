@@ -171,12 +171,12 @@ func revokedStep(b *testing.B, s *sqlstore.Store) func() {
 	if err := s.CutOff(ctx, user, now.Add(-time.Hour)); err != nil {
 		b.Fatal(err)
 	}
-	if err := s.DenyToken(ctx, user, "denied", now.Add(time.Hour)); err != nil {
+	if err := s.Deny(ctx, user, "denied", now.Add(time.Hour)); err != nil {
 		b.Fatal(err)
 	}
 	jti := uuid.NewString()
 	return func() {
-		if revoked, err := s.Revoked(ctx, user, jti, now); err != nil || revoked {
+		if revoked, err := s.Revoked(ctx, user, "", jti, now); err != nil || revoked {
 			b.Fatalf("Revoked = %v, %v; want false, nil", revoked, err)
 		}
 	}

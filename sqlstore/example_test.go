@@ -67,23 +67,23 @@ func Example() {
 	next, err := a.Refresh(ctx, s.RefreshToken, auth.Client{})
 	fmt.Println("refreshed:", err == nil && next.SessionID == s.SessionID)
 
-	_, err = a.Refresh(ctx, s.RefreshToken, auth.Client{}) // the spent token again
-	fmt.Println("replay detected:", errors.Is(err, auth.ErrRefreshTokenReused))
-	sessions, err := a.Sessions(ctx, "user-1")
-	fmt.Println("live sessions:", len(sessions), err)
-
 	claims, err := a.Verify(ctx, next.Access.Token)
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := a.RevokeAccessToken(ctx, claims); err != nil {
+	if err := a.RevokeAccessToken(ctx, claims); err != nil { // logout of this access token
 		log.Fatal(err)
 	}
 	_, err = a.Verify(ctx, next.Access.Token)
 	fmt.Println("access token revoked:", errors.Is(err, auth.ErrTokenRevoked))
+
+	_, err = a.Refresh(ctx, s.RefreshToken, auth.Client{}) // the spent token again
+	fmt.Println("replay detected:", errors.Is(err, auth.ErrRefreshTokenReused))
+	sessions, err := a.Sessions(ctx, "user-1")
+	fmt.Println("live sessions:", len(sessions), err)
 	// Output:
 	// refreshed: true
+	// access token revoked: true
 	// replay detected: true
 	// live sessions: 0 <nil>
-	// access token revoked: true
 }

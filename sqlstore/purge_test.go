@@ -22,8 +22,8 @@ func TestPurgeRevocations(t *testing.T) {
 			user := uuid.NewString()
 			deny := func(jti string, exp time.Time) {
 				t.Helper()
-				if err := s.DenyToken(ctx, user, jti, exp); err != nil {
-					t.Fatalf("DenyToken(%s) = %v", jti, err)
+				if err := s.Deny(ctx, user, jti, exp); err != nil {
+					t.Fatalf("Deny(%s) = %v", jti, err)
 				}
 			}
 			cut := func(user string, at time.Time) {
@@ -69,7 +69,7 @@ func TestPurgeRevocations(t *testing.T) {
 				{staleUser, "x", now.Add(-48 * time.Hour), false},
 				{user, "other", now.Add(-authstore.MaxAccessTTL - time.Second), true},
 			} {
-				got, err := s.Revoked(ctx, tc.user, tc.jti, tc.iat)
+				got, err := s.Revoked(ctx, tc.user, "", tc.jti, tc.iat)
 				if err != nil || got != tc.want {
 					t.Errorf("after Purge: Revoked(%s, %s, %v) = %v, %v; want %v, nil", tc.user, tc.jti, tc.iat, got, err, tc.want)
 				}

@@ -62,7 +62,7 @@ WHERE route = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3
 ORDER BY created_at DESC, id`),
 
 		revoked: x(`SELECT EXISTS (SELECT 1 FROM {cutoffs} WHERE route = $1 AND user_id = $2 AND cutoff > $3)
-	OR EXISTS (SELECT 1 FROM {denied} WHERE route = $1 AND user_id = $2 AND jti = $4)`),
+	OR EXISTS (SELECT 1 FROM {denied} WHERE route = $1 AND user_id = $2 AND jti IN ($4, $5))`),
 
 		denyToken: x(`INSERT INTO {denied} AS d (route, user_id, jti, expires_at) VALUES ($1, $2, $3, $4)
 ON CONFLICT (route, user_id, jti) DO UPDATE SET expires_at = {greatest}(d.expires_at, excluded.expires_at)`),

@@ -249,9 +249,9 @@ func TestDriverErrors(t *testing.T) {
 			check("Sessions", err)
 			_, err = s.Purge(ctx, now, 10)
 			check("Purge", err)
-			_, err = s.Revoked(ctx, user, "j", now)
+			_, err = s.Revoked(ctx, user, "s", "j", now)
 			check("Revoked", err)
-			check("DenyToken", s.DenyToken(ctx, user, "j", now))
+			check("Deny", s.Deny(ctx, user, "j", now))
 			check("CutOff", s.CutOff(ctx, user, now))
 		})
 	}
