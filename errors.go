@@ -19,7 +19,9 @@ type kindError struct {
 func (e *kindError) Error() string { return e.msg }
 
 // Is reports whether target is e's class.
-func (e *kindError) Is(target error) bool { return e.class != nil && target == e.class }
+func (e *kindError) Is(target error) bool {
+	return e.class != nil && (target == e.class || errors.Is(e.class, target))
+}
 
 func kind(msg string, class error) error { return &kindError{msg: msg, class: class} }
 
@@ -70,10 +72,9 @@ var (
 	// ErrTokenSignature means the signature does not verify.
 	ErrTokenSignature = kind("auth: signature invalid", ErrInvalidToken)
 	// ErrTokenClaims means a required claim is missing or a claim has a wrong
-	// value: iss, aud, sub, jti, iat, exp, or an absurd date.
+	// value: iss, aud, sub, jti, iat, exp, an absurd date, or nbf or iat in
+	// the future (the token is not valid yet).
 	ErrTokenClaims = kind("auth: invalid claims", ErrInvalidToken)
-	// ErrTokenNotYetValid means nbf or iat lies in the future.
-	ErrTokenNotYetValid = kind("auth: token not valid yet", ErrInvalidToken)
 )
 
 // Precise permission failures; each also matches [ErrForbidden].
@@ -182,6 +183,8 @@ var (
 	errNoClaimsLoader = fmt.Errorf("%w: WithClaimsLoader is required to refresh", ErrConfig)
 	// errNoCredentials is the error of a login without a credential store.
 	errNoCredentials = fmt.Errorf("%w: WithCredentials is required to log in", ErrConfig)
+	// errTokenNotYetValid means nbf or iat lies in the future.
+	errTokenNotYetValid = kind("auth: token not valid yet", ErrTokenClaims)
 	// errTokenTooLarge is the error of a token over the size cap, made once
 	// so that refusing one allocates nothing.
 	errTokenTooLarge = fmt.Errorf("%w: token too large", ErrTokenMalformed)

@@ -20,7 +20,7 @@ import (
 var preciseTokenErrors = []error{
 	auth.ErrTokenExpired, auth.ErrTokenRevoked, auth.ErrTokenMalformed, auth.ErrTokenMalformed,
 	auth.ErrTokenUnknownKey, auth.ErrTokenHeader, auth.ErrTokenHeader, auth.ErrTokenSignature,
-	auth.ErrTokenClaims, auth.ErrTokenNotYetValid,
+	auth.ErrTokenClaims, auth.ErrTokenClaims,
 }
 
 // fuzzSeeds returns the seed tokens of FuzzVerify: one valid token for the

@@ -209,3 +209,42 @@ func TestCrossOriginProtection(t *testing.T) {
 		t.Errorf("New(bad trusted origin) = %v; want ErrConfig", err)
 	}
 }
+
+// TestSessionsHandlerFailures: a store failure answers 503, another method
+// 405, and the handler needs a bearer token.
+func TestSessionsHandlerFailures(t *testing.T) {
+	t.Parallel()
+	e := newRTEnv(t)
+	h := e.a.SessionsHandler()
+	s := e.start(t, "alice")
+	serve := func(method string, mutate func(*http.Request)) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, "/api/auth/sessions", nil)
+		if mutate != nil {
+			mutate(r)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	if w := serve(http.MethodGet, mwBearer(s.Access.Token)); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"current":true`) {
+		t.Errorf("GET = %d %s; want 200 with the current session", w.Code, w.Body)
+	}
+	if w := serve(http.MethodPost, mwBearer(s.Access.Token)); w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") == "" {
+		t.Errorf("POST = %d (Allow %q); want 405 with Allow", w.Code, w.Header().Get("Allow"))
+	}
+	if w := serve(http.MethodGet, nil); w.Code != http.StatusUnauthorized {
+		t.Errorf("GET without a token = %d; want 401", w.Code)
+	}
+	e.store.set("Sessions", true)
+	if w := serve(http.MethodGet, mwBearer(s.Access.Token)); w.Code != http.StatusServiceUnavailable {
+		t.Errorf("GET with the store down = %d; want 503", w.Code)
+	}
+	e.store.set("Sessions", false)
+	e.store.set("RevokeSession", true)
+	if w := serve(http.MethodDelete, func(r *http.Request) {
+		mwBearer(s.Access.Token)(r)
+		r.SetPathValue("id", s.SessionID)
+	}); w.Code != http.StatusServiceUnavailable {
+		t.Errorf("DELETE with the store down = %d; want 503", w.Code)
+	}
+}

@@ -197,6 +197,9 @@ func readmeLogin(a *auth.Auth, mux *http.ServeMux, userJSON func(id string) any)
 	mux.Handle("POST /api/auth/refresh", a.CrossOriginProtection(refresh))
 	mux.Handle("POST /api/auth/logout", a.CrossOriginProtection(a.LogoutHandler()))
 	mux.Handle("POST /api/auth/logout-all", a.CrossOriginProtection(a.LogoutAllHandler()))
+	sessions := a.SessionsHandler() // "your sessions": list, and sign out one device
+	mux.Handle("GET /api/auth/sessions", sessions)
+	mux.Handle("DELETE /api/auth/sessions/{id}", a.CrossOriginProtection(sessions))
 	// snippet end
 	return nil
 }

@@ -294,20 +294,26 @@ func (a *Auth) RevokeRefreshToken(ctx context.Context, token string) error {
 // tokens (their sid is denied in the revocation store). An unknown session,
 // or one of another user, is not an error and changes nothing.
 func (a *Auth) RevokeSession(ctx context.Context, userID, sessionID string) error {
+	_, err := a.revokeSession(ctx, userID, sessionID)
+	return err
+}
+
+// revokeSession is [Auth.RevokeSession], reporting whether userID has the
+// session.
+func (a *Auth) revokeSession(ctx context.Context, userID, sessionID string) (bool, error) {
 	now := a.cfg.now()
 	found, err := a.cfg.refreshStore.RevokeSession(ctx, userID, sessionID, now)
 	if err != nil {
-		return unavailable("revoke session", err)
+		return false, unavailable("revoke session", err)
 	}
-	if found {
-		if err := a.denySession(ctx, userID, sessionID, now); err != nil {
-			return err
-		}
+	if !found {
+		return false, nil
 	}
-	if found {
-		a.emit(ctx, audit.Event{Kind: audit.SessionRevoked, Time: now, UserID: userID, SessionID: sessionID, Reason: "logout"})
+	if err := a.denySession(ctx, userID, sessionID, now); err != nil {
+		return true, err
 	}
-	return nil
+	a.emit(ctx, audit.Event{Kind: audit.SessionRevoked, Time: now, UserID: userID, SessionID: sessionID, Reason: "logout"})
+	return true, nil
 }
 
 // denySession refuses, from now on, every access token of the session

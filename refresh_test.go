@@ -61,6 +61,13 @@ func (f *faultyStore) RevokeSession(ctx context.Context, userID, sessionID strin
 	return f.RefreshStore.RevokeSession(ctx, userID, sessionID, at)
 }
 
+func (f *faultyStore) Sessions(ctx context.Context, userID string, now time.Time) ([]authstore.Session, error) {
+	if f.down("Sessions") {
+		return nil, errStoreDown
+	}
+	return f.RefreshStore.Sessions(ctx, userID, now)
+}
+
 func (f *faultyStore) RevokeUser(ctx context.Context, userID string, at time.Time) (int, error) {
 	if f.down("RevokeUser") {
 		return 0, errStoreDown

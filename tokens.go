@@ -485,12 +485,12 @@ func (a *Auth) validate(c *Claims) error {
 		return ErrTokenExpired
 	}
 	if !c.NotBefore.IsZero() && now.Add(leeway).Before(c.NotBefore) {
-		return fmt.Errorf("%w: nbf is in the future", ErrTokenNotYetValid)
+		return fmt.Errorf("%w: nbf is in the future", errTokenNotYetValid)
 	}
 	// iat has second resolution on the wire: compare whole seconds so a token
 	// is never refused for the fraction the clock has not reached yet.
 	if now.Add(leeway).Unix() < c.IssuedAt.Unix() {
-		return fmt.Errorf("%w: iat is in the future", ErrTokenNotYetValid)
+		return fmt.Errorf("%w: iat is in the future", errTokenNotYetValid)
 	}
 	return nil
 }

@@ -605,13 +605,13 @@ func TestVerifyRejectsClaims(t *testing.T) {
 	f.add(auth.ErrTokenExpired, "exp equal to now", nil, forge(t, f.hsHeader, with(f.good, "exp", now), f.hs))
 	f.add(auth.ErrTokenExpired, "exp half a second ago", nil, forge(t, f.hsHeader, with(f.good, "exp", num(fmt.Sprintf("%d.5", now-1))), f.hs))
 	f.add(auth.ErrTokenExpired, "exp 1970", nil, forge(t, f.hsHeader, with(f.good, "exp", 0, "iat", 0), f.hs))
-	f.add(auth.ErrTokenNotYetValid, "nbf in the future", nil, forge(t, f.hsHeader, with(f.good, "nbf", now+1), f.hs))
-	f.add(auth.ErrTokenNotYetValid, "iat in the future", nil, forge(t, f.hsHeader, with(f.good, "iat", now+1), f.hs))
-	f.add(auth.ErrTokenNotYetValid, "iat far in the future", nil, forge(t, f.hsHeader, with(f.good, "iat", now+3600, "exp", now+7200), f.hs))
+	f.add(auth.ErrTokenClaims, "nbf in the future", nil, forge(t, f.hsHeader, with(f.good, "nbf", now+1), f.hs))
+	f.add(auth.ErrTokenClaims, "iat in the future", nil, forge(t, f.hsHeader, with(f.good, "iat", now+1), f.hs))
+	f.add(auth.ErrTokenClaims, "iat far in the future", nil, forge(t, f.hsHeader, with(f.good, "iat", now+3600, "exp", now+7200), f.hs))
 	leeway := newAuth(t, f.hs.key, auth.WithLeeway(time.Minute))
 	f.add(auth.ErrTokenExpired, "expired beyond the leeway", leeway, forge(t, f.hsHeader, with(f.good, "exp", now-60), f.hs))
-	f.add(auth.ErrTokenNotYetValid, "nbf beyond the leeway", leeway, forge(t, f.hsHeader, with(f.good, "nbf", now+61), f.hs))
-	f.add(auth.ErrTokenNotYetValid, "iat beyond the leeway", leeway, forge(t, f.hsHeader, with(f.good, "iat", now+61), f.hs))
+	f.add(auth.ErrTokenClaims, "nbf beyond the leeway", leeway, forge(t, f.hsHeader, with(f.good, "nbf", now+61), f.hs))
+	f.add(auth.ErrTokenClaims, "iat beyond the leeway", leeway, forge(t, f.hsHeader, with(f.good, "iat", now+61), f.hs))
 
 	// Required and checked claims.
 	for _, name := range []string{"exp", "iat", "iss", "aud", "sub", "jti"} {
