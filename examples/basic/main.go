@@ -8,6 +8,9 @@
 //	$ go run ./examples/basic
 //	basic: listening on http://127.0.0.1:8080
 //
+// Open http://127.0.0.1:8080/ in a browser for the browser app, or talk to
+// the API:
+//
 //	$ curl -s -c jar -X POST localhost:8080/api/auth/register \
 //	    -H 'Content-Type: application/json' \
 //	    -d '{"email":"ada@example.com","password":"correct horse battery","name":"Ada"}'

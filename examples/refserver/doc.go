@@ -16,6 +16,15 @@
 // those the library's constructors find included, is reported at start as
 // one line that names the environment variable at fault.
 //
+// The server also serves the browser app of the contract at GET /: one
+// page with its script and style sheet (/app.js, /app.css), embedded from
+// the app directory, plain JavaScript with no build step and nothing from
+// another origin, under a Content-Security-Policy that allows nothing
+// inline. The page keeps the access token in memory only and leaves the
+// refresh token to its HttpOnly cookie; its tabs take turns for every
+// request that presents the cookie (a Web Lock), so that no refresh token
+// is ever presented twice.
+//
 // This is example code: its API follows the contract, not the library's
 // compatibility promise. A service that needs other routes or another user
 // model starts from a copy of its files.

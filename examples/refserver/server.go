@@ -122,6 +122,13 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, b Backend) (*Ser
 	handle("GET", "/healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}))
+	for _, rt := range appRoutes {
+		h, err := appHandler(rt)
+		if err != nil {
+			return nil, err
+		}
+		handle("GET", rt.path, h)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no such route")
 	})
