@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jwtkit/auth/password"
 )
 
 func TestRequire(t *testing.T) {
@@ -298,6 +300,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{"access cookie with a space", with(WithAccessCookie("a b")), "WithAccessCookie"},
 		{"nil logger", with(WithLogger(nil)), "WithLogger"},
 		{"nil passwords", with(WithPasswords(nil)), "WithPasswords"},
+		{"typed nil passwords", with(WithPasswords((*password.Bcrypt)(nil))), "WithPasswords"},
 		{"nil credentials", with(WithCredentials(nil)), "WithCredentials"},
 		{"nil login throttle", with(WithLoginThrottle(nil)), "WithLoginThrottle"},
 		{"invalid proxy prefix", with(WithTrustedProxies(netip.Prefix{})), "WithTrustedProxies"},

@@ -128,7 +128,7 @@ func (a *Auth) loginThrottled(ctx context.Context, at *loginAttempt, wait time.D
 }
 
 // checkPassword looks up the account of login and checks password against
-// its hash, spending the same bcrypt work whether the account exists or
+// its hash, spending the same hashing work whether the account exists or
 // not. ok is true only for an existing account and a matching password;
 // creds.UserID is set for an existing account either way.
 func (a *Auth) checkPassword(ctx context.Context, login, password string) (creds Credentials, ok bool, err error) {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"reflect"
 	"time"
 
 	"github.com/jwtkit/auth/audit"
@@ -59,7 +60,7 @@ type config struct {
 	claimsLoader ClaimsLoader
 	events       func(context.Context, audit.Event)
 
-	passwords      *password.Bcrypt
+	passwords      password.Hasher
 	credentials    CredentialStore
 	loginThrottle  authstore.Throttle
 	trustedProxies []netip.Prefix
@@ -408,12 +409,15 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithPasswords sets the password hasher used by [Auth.Login] and
-// [Auth.HashPassword]. Default: [password.NewBcrypt] with its defaults
-// (cost 12, one fewer concurrent computation than the CPUs).
-func WithPasswords(p *password.Bcrypt) Option {
+// WithPasswords sets the password policy used by [Auth.Login] and
+// [Auth.HashPassword]: a [password.Bcrypt], a [password.Argon2id], or a
+// [password.Policy] that verifies several formats and hashes by one (a
+// login whose hash is of another format or parameters is re-hashed).
+// Default: [password.NewBcrypt] with its defaults (cost 12, one fewer
+// concurrent computation than the CPUs).
+func WithPasswords(p password.Hasher) Option {
 	return func(c *config) error {
-		if p == nil {
+		if v := reflect.ValueOf(p); p == nil || v.Kind() == reflect.Pointer && v.IsNil() {
 			return configError("WithPasswords", "nil hasher")
 		}
 		c.passwords = p

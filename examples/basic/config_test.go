@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -9,6 +10,8 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"maps"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +21,7 @@ import (
 
 	"github.com/jwtkit/auth"
 	"github.com/jwtkit/auth/authstore"
+	"github.com/jwtkit/auth/examples/refserver"
 	"github.com/jwtkit/auth/password"
 )
 
@@ -134,6 +138,10 @@ func TestConfigErrors(t *testing.T) {
 		{"bcrypt cost too low", map[string]string{"AUTH_BCRYPT_COST": "4"}, "AUTH_BCRYPT_COST"},
 		{"bcrypt cost too high", map[string]string{"AUTH_BCRYPT_COST": "32"}, "AUTH_BCRYPT_COST"},
 		{"bcrypt cost not a number", map[string]string{"AUTH_BCRYPT_COST": "high"}, "AUTH_BCRYPT_COST"},
+		{"unknown password hash", map[string]string{"AUTH_PASSWORD_HASH": "scrypt"}, "AUTH_PASSWORD_HASH"},
+		{"password hash in upper case", map[string]string{"AUTH_PASSWORD_HASH": "Argon2id"}, "AUTH_PASSWORD_HASH"},
+		{"password hash argon2i", map[string]string{"AUTH_PASSWORD_HASH": "argon2i"}, "AUTH_PASSWORD_HASH"},
+		{"bcrypt cost too low under argon2id", map[string]string{"AUTH_PASSWORD_HASH": "argon2id", "AUTH_BCRYPT_COST": "9"}, "AUTH_BCRYPT_COST"},
 		{"P-256 key file for RS256", map[string]string{"AUTH_ALG": "RS256", "AUTH_PRIVATE_KEY_FILE": files["p256"]}, "AUTH_PRIVATE_KEY_FILE"},
 		{"P-384 key file for ES256", map[string]string{"AUTH_ALG": "ES256", "AUTH_PRIVATE_KEY_FILE": files["p384"]}, "AUTH_PRIVATE_KEY_FILE"},
 		{"RSA key file for ES256", map[string]string{"AUTH_ALG": "ES256", "AUTH_PRIVATE_KEY_FILE": files["rsa"]}, "AUTH_PRIVATE_KEY_FILE"},
@@ -221,6 +229,11 @@ func TestConfigAccepts(t *testing.T) {
 			return c.AccessTTL == 24*time.Hour && c.RefreshTTL == 720*time.Hour && c.ReuseGrace == 5*time.Minute
 		}},
 		{"bcrypt cost", map[string]string{"AUTH_BCRYPT_COST": "10"}, func(c *config) bool { return c.BcryptCost == 10 }},
+		{"default password hash", nil, func(c *config) bool { return c.PasswordHash == "bcrypt" }},
+		{"bcrypt password hash", map[string]string{"AUTH_PASSWORD_HASH": "bcrypt"}, func(c *config) bool { return c.PasswordHash == "bcrypt" }},
+		{"argon2id password hash", map[string]string{"AUTH_PASSWORD_HASH": "argon2id", "AUTH_BCRYPT_COST": "11"}, func(c *config) bool {
+			return c.PasswordHash == "argon2id" && c.BcryptCost == 11
+		}},
 		{"HS256 spelled out", map[string]string{"AUTH_ALG": "HS256"}, nil},
 		{"login limit", map[string]string{"AUTH_LOGIN_LIMIT": "3/1m"}, func(c *config) bool {
 			return c.LoginRate == authstore.Rate{Limit: 3, Window: time.Minute}
@@ -247,4 +260,68 @@ func TestConfigAccepts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startOnUsers is newTestServer on the account store users, so that two
+// servers of different configurations can share the accounts.
+func startOnUsers(tb testing.TB, env map[string]string, users refserver.UserStore) *testServer {
+	tb.Helper()
+	full := map[string]string{"AUTH_COOKIE_SECURE": "false"}
+	maps.Copy(full, env)
+	cfg, err := loadConfig(envFrom(full), quiet)
+	if err != nil {
+		tb.Fatalf("loadConfig(%v) = %v; want nil", full, err)
+	}
+	cfg.BcryptCost = password.MinCost
+	s, err := refserver.New(context.Background(), cfg, quiet, refserver.Backend{Users: users})
+	if err != nil {
+		tb.Fatalf("refserver.New(%v) = %v; want nil", full, err)
+	}
+	hs := httptest.NewServer(s)
+	tb.Cleanup(hs.Close)
+	return &testServer{Server: hs, cfg: cfg}
+}
+
+// storedHash returns the password hash users keeps for email.
+func storedHash(tb testing.TB, users refserver.UserStore, email string) string {
+	tb.Helper()
+	creds, err := users.Credentials(context.Background(), email)
+	if err != nil {
+		tb.Fatalf("Credentials(%q) = %v; want nil", email, err)
+	}
+	return string(creds.Hash)
+}
+
+// TestPasswordHashArgon2id: a server started with AUTH_PASSWORD_HASH=argon2id
+// registers and logs in with Argon2id hashes, and an account registered
+// under bcrypt logs in all the same and has its hash replaced by an
+// Argon2id one at that login.
+func TestPasswordHashArgon2id(t *testing.T) {
+	t.Parallel()
+	users := refserver.NewMemoryUsers()
+	argon := startOnUsers(t, map[string]string{"AUTH_PASSWORD_HASH": "argon2id"}, users)
+
+	argon.client(t).register("new@example.com")
+	if h := storedHash(t, users, "new@example.com"); !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Errorf("hash after register under argon2id = %q; want $argon2id$v=19$m=19456,t=2,p=1$...", h)
+	}
+	argon.client(t).login("new@example.com")
+
+	// An account of the bcrypt days, registered by a server of that policy.
+	startOnUsers(t, map[string]string{"AUTH_PASSWORD_HASH": "bcrypt"}, users).client(t).register("old@example.com")
+	if h := storedHash(t, users, "old@example.com"); !strings.HasPrefix(h, "$2a$10$") {
+		t.Fatalf("hash after register under bcrypt = %q; want $2a$10$...", h)
+	}
+	c := argon.client(t)
+	if r := c.post("/api/auth/login", credentials("old@example.com", "wrong horse battery")); r.status != 401 {
+		t.Errorf("login with a wrong password = %v; want 401", r)
+	}
+	if h := storedHash(t, users, "old@example.com"); !strings.HasPrefix(h, "$2a$10$") {
+		t.Errorf("hash after a failed login = %q; want the bcrypt hash kept", h)
+	}
+	c.login("old@example.com")
+	if h := storedHash(t, users, "old@example.com"); !strings.HasPrefix(h, "$argon2id$") {
+		t.Errorf("hash after login under argon2id = %q; want it re-hashed to $argon2id$", h)
+	}
+	argon.client(t).login("old@example.com") // the new hash verifies
 }

@@ -35,7 +35,7 @@
 // Configuration comes from the environment (ADDR, AUTH_ALG, AUTH_SECRET,
 // AUTH_PRIVATE_KEY_FILE, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_ACCESS_TTL,
 // AUTH_REFRESH_TTL, AUTH_REUSE_GRACE, AUTH_LOGIN_LIMIT, AUTH_COOKIE_SECURE,
-// AUTH_BCRYPT_COST, ADMIN_EMAIL, ADMIN_PASSWORD); bad configuration stops
+// AUTH_PASSWORD_HASH, AUTH_BCRYPT_COST, ADMIN_EMAIL, ADMIN_PASSWORD); bad configuration stops
 // the start with one line on stderr.
 //
 // # Starting a service of your own

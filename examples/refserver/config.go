@@ -26,7 +26,8 @@ const (
 // [LoadConfig]. LoadConfig checks the form of each value; [New] checks the
 // ranges, which the library's constructors enforce (an access token lives
 // at most a day, a refresh token at most the 30 days of its session, the
-// reuse grace is at most 5 minutes, the bcrypt cost is 10 to 31).
+// reuse grace is at most 5 minutes, the bcrypt cost is 10 to 31, the
+// password hash bcrypt or argon2id).
 type Config struct {
 	Addr     string       // ADDR
 	Keys     *auth.KeySet // AUTH_ALG with AUTH_SECRET or AUTH_PRIVATE_KEY_FILE
@@ -42,10 +43,17 @@ type Config struct {
 	AdminEmail    string         // ADMIN_EMAIL
 	AdminPassword string         // ADMIN_PASSWORD
 	BcryptCost    int            // AUTH_BCRYPT_COST
+	// PasswordHash is AUTH_PASSWORD_HASH, the format of new password
+	// hashes: "bcrypt" (the default) or "argon2id". Hashes of the other
+	// format still verify, and are replaced at the next login.
+	PasswordHash string
 }
 
 // algorithms are the values of AUTH_ALG, spelled exactly so.
 var algorithms = []auth.Algorithm{auth.HS256, auth.RS256, auth.ES256, auth.EdDSA}
+
+// passwordHashes are the values of AUTH_PASSWORD_HASH, spelled exactly so.
+var passwordHashes = []string{"bcrypt", "argon2id"}
 
 // LoadConfig reads the configuration from getenv. Every error is one line
 // that names the variable at fault; nothing falls back silently. Missing
@@ -58,6 +66,7 @@ func LoadConfig(getenv func(string) string, logger *slog.Logger) (*Config, error
 		AdminEmail:    getenv("ADMIN_EMAIL"),
 		AdminPassword: getenv("ADMIN_PASSWORD"),
 		BcryptCost:    password.DefaultCost,
+		PasswordHash:  EnvOr(getenv, "AUTH_PASSWORD_HASH", "bcrypt"),
 	}
 	var err error
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
@@ -89,6 +98,9 @@ func LoadConfig(getenv func(string) string, logger *slog.Logger) (*Config, error
 		if c.BcryptCost, err = strconv.Atoi(v); err != nil {
 			return nil, fmt.Errorf("AUTH_BCRYPT_COST: %q is not a number", v)
 		}
+	}
+	if !slices.Contains(passwordHashes, c.PasswordHash) {
+		return nil, fmt.Errorf("AUTH_PASSWORD_HASH: %q is not bcrypt or argon2id", c.PasswordHash)
 	}
 	alg := auth.Algorithm(EnvOr(getenv, "AUTH_ALG", string(auth.HS256)))
 	if !slices.Contains(algorithms, alg) {

@@ -16,6 +16,11 @@
 // those the library's constructors find included, is reported at start as
 // one line that names the environment variable at fault.
 //
+// AUTH_PASSWORD_HASH chooses the format of new password hashes, bcrypt (the
+// default, of cost AUTH_BCRYPT_COST) or argon2id (m=19 MiB, t=2, p=1);
+// hashes of either format verify under both, and a hash of the other
+// format is replaced at the account's next login (a [password.Policy]).
+//
 // The server also serves the browser app of the contract at GET /: one
 // page with its script and style sheet (/app.js, /app.css), embedded from
 // the app directory, plain JavaScript with no build step and nothing from

@@ -46,9 +46,9 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, b Backend) (*Ser
 		b.Users = NewMemoryUsers()
 	}
 	s := &Server{users: b.Users, logger: logger}
-	passwords, err := password.NewBcrypt(password.WithCost(cfg.BcryptCost))
+	passwords, err := newPasswords(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("AUTH_BCRYPT_COST: %w", err)
+		return nil, err
 	}
 	if b.Throttle == nil {
 		if b.Throttle, err = memstore.NewThrottle(cfg.LoginRate); err != nil {
@@ -303,4 +303,32 @@ func storeErr(err error) error {
 		return err
 	}
 	return fmt.Errorf("%w: user store: %w", auth.ErrUnavailable, err)
+}
+
+// newPasswords returns the password policy of cfg: new hashes in the
+// format of AUTH_PASSWORD_HASH, bcrypt (of cost AUTH_BCRYPT_COST) and
+// Argon2id hashes verified under either, so that switching the variable
+// locks nobody out and moves each account over at its next login.
+func newPasswords(cfg *Config) (*password.Policy, error) {
+	bcrypt, err := password.NewBcrypt(password.WithCost(cfg.BcryptCost))
+	if err != nil {
+		return nil, fmt.Errorf("AUTH_BCRYPT_COST: %w", err)
+	}
+	argon, err := password.NewArgon2id()
+	if err != nil {
+		return nil, fmt.Errorf("AUTH_PASSWORD_HASH: %w", err)
+	}
+	var policy *password.Policy
+	switch cfg.PasswordHash {
+	case "bcrypt", "":
+		policy, err = password.NewPolicy(bcrypt, argon)
+	case "argon2id":
+		policy, err = password.NewPolicy(argon, bcrypt)
+	default:
+		return nil, fmt.Errorf("AUTH_PASSWORD_HASH: %q is not bcrypt or argon2id", cfg.PasswordHash)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("AUTH_PASSWORD_HASH: %w", err)
+	}
+	return policy, nil
 }
