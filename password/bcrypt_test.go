@@ -121,8 +121,10 @@ func TestPasswordsConcurrencyCap(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if got := peak.Load(); got != 2 {
-		t.Errorf("peak concurrent computations = %d; want 2", got)
+	// More than the cap at once is the failure; fewer is only scheduling
+	// (that both slots can be held at once is checked just below).
+	if got := peak.Load(); got > 2 || got < 1 {
+		t.Errorf("peak concurrent computations = %d; want 1 or 2 (the cap)", got)
 	}
 	// Fill the slots, then a caller with a short deadline must give up.
 	_ = p.acquire(context.Background())
