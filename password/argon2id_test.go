@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -244,68 +242,4 @@ func TestArgon2idWithoutUsableHash(t *testing.T) {
 		t.Errorf("Verify(nil) with the slot taken = %v; want ErrBusy", err)
 	}
 	a.release()
-}
-
-// TestArgon2idConcurrencyCap shows that no more Argon2id computations than
-// the cap run at once (so memory peaks at m × cap), and that the queue cap
-// answers ErrBusy at once.
-func TestArgon2idConcurrencyCap(t *testing.T) {
-	t.Parallel()
-	a := newTestArgon2id(t, config{concurrency: 2, queue: 2})
-	var running, peak atomic.Int32
-	var wg sync.WaitGroup
-	for range 6 {
-		wg.Go(func() {
-			if err := a.acquire(context.Background()); err != nil && !errors.Is(err, ErrBusy) {
-				t.Error(err)
-				return
-			} else if err != nil {
-				return // the queue of 2 was full
-			}
-			n := running.Add(1)
-			for {
-				m := peak.Load()
-				if n <= m || peak.CompareAndSwap(m, n) {
-					break
-				}
-			}
-			time.Sleep(5 * time.Millisecond)
-			running.Add(-1)
-			a.release()
-		})
-	}
-	wg.Wait()
-	// More than the cap at once is the failure; fewer is only scheduling
-	// (that both slots can be held at once is checked just below).
-	if got := peak.Load(); got > 2 || got < 1 {
-		t.Errorf("peak concurrent computations = %d; want 1 or 2 (the cap)", got)
-	}
-	// Both slots taken and two waiting: the next caller is refused at once.
-	_ = a.acquire(context.Background())
-	_ = a.acquire(context.Background())
-	ctx, cancel := context.WithCancel(context.Background())
-	var waiters sync.WaitGroup
-	for range 2 {
-		waiters.Go(func() {
-			if err := a.acquire(ctx); err == nil {
-				a.release()
-			}
-		})
-	}
-	for a.queued.Load() != 2 {
-		time.Sleep(time.Millisecond)
-	}
-	if _, err := a.Hash(context.Background(), "correct horse"); !errors.Is(err, ErrBusy) {
-		t.Errorf("Hash with the queue full = %v; want ErrBusy at once", err)
-	}
-	if _, _, err := a.Verify(context.Background(), nil, "correct horse"); !errors.Is(err, ErrBusy) {
-		t.Errorf("Verify with the queue full = %v; want ErrBusy at once", err)
-	}
-	cancel()
-	waiters.Wait()
-	a.release()
-	a.release()
-	if _, err := a.Hash(context.Background(), "correct horse"); err != nil {
-		t.Errorf("Hash after the queue drained = %v", err)
-	}
 }

@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -90,80 +87,6 @@ func TestPasswordsConfig(t *testing.T) {
 		if _, err := NewBcrypt(opts...); !errors.Is(err, ErrConfig) {
 			t.Errorf("NewBcrypt = %v; want ErrConfig", err)
 		}
-	}
-}
-
-// TestPasswordsConcurrencyCap shows that no more bcrypt computations than
-// the cap run at once, and that a waiting caller gives up with its context.
-func TestPasswordsConcurrencyCap(t *testing.T) {
-	t.Parallel()
-	p := newTestBcrypt(t, WithConcurrency(2))
-	var running, peak atomic.Int32
-	var wg sync.WaitGroup
-	for i := 0; i < 6; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := p.acquire(context.Background()); err != nil {
-				t.Error(err)
-				return
-			}
-			n := running.Add(1)
-			for {
-				m := peak.Load()
-				if n <= m || peak.CompareAndSwap(m, n) {
-					break
-				}
-			}
-			time.Sleep(5 * time.Millisecond)
-			running.Add(-1)
-			p.release()
-		}()
-	}
-	wg.Wait()
-	// More than the cap at once is the failure; fewer is only scheduling
-	// (that both slots can be held at once is checked just below).
-	if got := peak.Load(); got > 2 || got < 1 {
-		t.Errorf("peak concurrent computations = %d; want 1 or 2 (the cap)", got)
-	}
-	// Fill the slots, then a caller with a short deadline must give up.
-	_ = p.acquire(context.Background())
-	_ = p.acquire(context.Background())
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
-	defer cancel()
-	if _, err := p.Hash(ctx, "correct horse"); !errors.Is(err, ErrBusy) {
-		t.Errorf("Hash with every slot busy = %v; want ErrBusy", err)
-	}
-	p.release()
-	p.release()
-}
-
-func TestPasswordsQueueCap(t *testing.T) {
-	t.Parallel()
-	p := newTestBcrypt(t, WithConcurrency(1), WithQueue(2))
-	_ = p.acquire(context.Background()) // the one slot
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for i := 0; i < 2; i++ { // two wait
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := p.acquire(ctx); err == nil {
-				p.release()
-			}
-		}()
-	}
-	for p.queued.Load() != 2 {
-		time.Sleep(time.Millisecond)
-	}
-	if _, err := p.Hash(context.Background(), "correct horse"); !errors.Is(err, ErrBusy) {
-		t.Errorf("Hash with the queue full = %v; want ErrBusy at once", err)
-	}
-	cancel()
-	wg.Wait()
-	p.release()
-	if _, err := p.Hash(context.Background(), "correct horse"); err != nil {
-		t.Errorf("Hash after the queue drained = %v", err)
 	}
 }
 
