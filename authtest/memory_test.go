@@ -28,6 +28,10 @@ func TestMemoryRevocationStore(t *testing.T) {
 	authtest.TestRevocationStore(t, func(t *testing.T) authstore.RevocationStore { return newMemoryStore(t) })
 }
 
+func TestMemoryOneTimeStore(t *testing.T) {
+	authtest.TestOneTimeStore(t, func(t *testing.T) authstore.OneTimeStore { return newMemoryStore(t) })
+}
+
 func TestMemoryThrottle(t *testing.T) {
 	authtest.TestThrottle(t, func(t *testing.T, rate authstore.Rate) authstore.Throttle {
 		t.Helper()

@@ -27,8 +27,9 @@ const (
 	memoryRotatePurgeBatch = 2
 )
 
-// Store is the in-memory [authstore.RefreshStore] and
-// [authstore.RevocationStore], the default of package auth. It serves one
+// Store is the in-memory [authstore.RefreshStore],
+// [authstore.RevocationStore] and [authstore.OneTimeStore], the default of
+// package auth. It serves one
 // process only: instances behind a load balancer need a shared store, and
 // every session is lost at a restart. The zero value is not usable; call
 // [New].
@@ -44,7 +45,8 @@ const (
 // Auth.Purge does, frees memory sooner. Revocation entries are dropped once
 // they can no longer matter (denied tokens after their exp, cutoffs after
 // [authstore.MaxAccessTTL], each plus [authstore.MaxLeeway]), so they are
-// bounded by the revocations of the last day.
+// bounded by the revocations of the last day. One-time tokens are capped at
+// 16 per user and purpose, and each save deletes a few expired ones.
 //
 // No operation walks the whole store: expiries are kept in order, so
 // finding expired items costs O(log n) each, and an operation on one user
@@ -74,6 +76,8 @@ type Store struct {
 	tokenExpiry   expiryHeap[authstore.TokenHash]
 	// seq numbers the tokens in the order they are stored.
 	seq uint64
+	// once holds the one-time tokens.
+	once oneTimes
 }
 
 // memSession is a stored session with its routing key and its place in
@@ -330,6 +334,9 @@ func (s *Store) Purge(ctx context.Context, now time.Time, limit int) (int, error
 	}
 	s.mu.Lock()
 	n := s.purgeLocked(now, limit, true)
+	if n < limit {
+		n += s.once.purge(now, limit-n)
+	}
 	s.mu.Unlock()
 	if n < limit {
 		n += s.rev.purge(now, limit-n)
