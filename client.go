@@ -7,11 +7,15 @@ import (
 	"strings"
 )
 
-// Client describes the client of a session for "your sessions" screens
-// and events. Both fields may be empty.
+// Client describes the client of a request: for "your sessions" screens
+// and events, and for login throttling. Every field may be empty.
 type Client struct {
 	UserAgent string
 	Address   string
+	// Device is the device token the client presented (see [Auth.Login]):
+	// the device cookie, or the "deviceToken" of a body-transfer login.
+	// It is a credential: it is never stored, logged or put in an event.
+	Device string
 }
 
 // maxClientField bounds the client details kept with a session.
@@ -24,16 +28,20 @@ func (c Client) clipped() Client {
 	if len(c.Address) > maxClientField {
 		c.Address = c.Address[:maxClientField]
 	}
+	if len(c.Device) > maxDeviceToken {
+		c.Device = ""
+	}
 	return c
 }
 
-// ClientFrom describes the client of r: its User-Agent and its address.
+// ClientFrom describes the client of r: its User-Agent, its address and
+// the device token of its device cookie.
 // The address is the connection's peer, unless that peer is a trusted proxy
 // ([WithTrustedProxies]): then it is the nearest X-Forwarded-For entry that
 // is not itself a trusted proxy. X-Forwarded-For is never believed from
 // anyone else.
 func (a *Auth) ClientFrom(r *http.Request) Client {
-	return Client{UserAgent: r.UserAgent(), Address: a.clientAddr(r)}
+	return Client{UserAgent: r.UserAgent(), Address: a.clientAddr(r), Device: deviceCookie(r)}
 }
 
 func (a *Auth) clientAddr(r *http.Request) string {

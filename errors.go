@@ -141,14 +141,20 @@ func (e *throttledError) Error() string {
 
 func (e *throttledError) Is(target error) bool { return target == ErrTooManyAttempts }
 
+// RetryAfter returns the wait, for [RetryAfter].
+func (e *throttledError) RetryAfter() time.Duration { return e.wait }
+
 // RetryAfter returns how long the client of a request refused with err
 // must wait before trying again: the throttle's wait for an error matching
 // [ErrTooManyAttempts], and 0 for any other error. [WriteError] sends it as
 // Retry-After.
+//
+// An error of another package may carry a wait too, with a method
+// RetryAfter() time.Duration (package account's throttle errors do).
 func RetryAfter(err error) time.Duration {
-	var te *throttledError
+	var te interface{ RetryAfter() time.Duration }
 	if errors.As(err, &te) {
-		return te.wait
+		return te.RetryAfter()
 	}
 	return 0
 }
@@ -222,12 +228,27 @@ var errorClasses = [...]errorClass{
 // internalError is the answer to an error of no class, ErrConfig included.
 var internalError = errorClass{nil, 500, codeInternal, "internal error", ""}
 
+// answerer is an error of another package that names its own HTTP answer
+// (package account's errors do): a class of its own, after every class of
+// the table.
+type answerer interface {
+	error
+	HTTPStatus() int
+	ErrorCode() string
+	// ErrorMessage is the human sentence of the JSON body.
+	ErrorMessage() string
+}
+
 // classOf returns the answer to err.
 func classOf(err error) *errorClass {
 	for i := range errorClasses {
 		if errors.Is(err, errorClasses[i].class) {
 			return &errorClasses[i]
 		}
+	}
+	var ans answerer
+	if errors.As(err, &ans) && ans.HTTPStatus() >= 400 && ans.HTTPStatus() <= 599 {
+		return &errorClass{class: ans, status: ans.HTTPStatus(), code: ans.ErrorCode(), msg: ans.ErrorMessage()}
 	}
 	return &internalError
 }

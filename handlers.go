@@ -1,45 +1,139 @@
 package auth
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
+	"strings"
 )
 
 // maxBodyBytes caps the JSON body the handlers read.
 const maxBodyBytes = 64 << 10
 
 // DecodeJSON decodes the body of r into v strictly: one JSON value of at
-// most [maxBodyBytes], no unknown fields, nothing after it. It returns an
+// most [maxBodyBytes], no unknown member, no member twice in one object,
+// member names spelled exactly as v's json tags (encoding/json alone
+// matches them case-insensitively), nothing after the value. It returns an
 // error matching [ErrInvalidInput] or [ErrBodyTooLarge].
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return decodeJSON(w, r, v, false)
 }
 
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any, emptyOK bool) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if errors.Is(err, io.EOF) && emptyOK {
-		return nil
-	}
-	if err == nil {
-		if _, extra := dec.Token(); extra != io.EOF {
-			err = errors.New("data after the JSON value")
-			var tooBig *http.MaxBytesError
-			if errors.As(extra, &tooBig) {
-				err = extra
-			}
-		}
-	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return ErrBodyTooLarge
 		}
 		return fmt.Errorf("%w: %v", ErrInvalidInput, err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		if emptyOK {
+			return nil
+		}
+		return fmt.Errorf("%w: empty body", ErrInvalidInput)
+	}
+	if err := checkMembers(body, memberNames(v)); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidInput, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidInput, err)
+	}
+	if _, extra := dec.Token(); extra != io.EOF {
+		return fmt.Errorf("%w: data after the JSON value", ErrInvalidInput)
+	}
+	return nil
+}
+
+// maxJSONDepth bounds the nesting of a request body.
+const maxJSONDepth = 32
+
+// memberNames returns the exact JSON member names of the struct v points
+// to (its fields' json tags, or their names), or nil when v is not a
+// pointer to a struct.
+func memberNames(v any) map[string]bool {
+	t := reflect.TypeOf(v)
+	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return nil
+	}
+	names := map[string]bool{}
+	var add func(reflect.Type)
+	add = func(t reflect.Type) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			switch {
+			case tag == "-":
+			case f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct:
+				add(f.Type)
+			case !f.IsExported():
+			case tag != "":
+				names[tag] = true
+			default:
+				names[f.Name] = true
+			}
+		}
+	}
+	add(t.Elem())
+	return names
+}
+
+// checkMembers refuses what encoding/json would let through: a member
+// that appears twice in one object (the last would win), and, in the
+// top-level object, a member whose name is not exactly one of names
+// (encoding/json matches names case-insensitively). A nil names checks
+// duplicates only.
+func checkMembers(body []byte, names map[string]bool) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	return checkValue(dec, names, 0)
+}
+
+func checkValue(dec *json.Decoder, names map[string]bool, depth int) error {
+	if depth > maxJSONDepth {
+		return errors.New("JSON nested too deeply")
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			key, _ := kt.(string)
+			if seen[key] {
+				return fmt.Errorf("member %q appears twice", key)
+			}
+			seen[key] = true
+			if names != nil && !names[key] {
+				return fmt.Errorf("unknown member %q (names are case-sensitive)", key)
+			}
+			if err := checkValue(dec, nil, depth+1); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token()
+		return err
+	case json.Delim('['):
+		for dec.More() {
+			if err := checkValue(dec, nil, depth+1); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token()
+		return err
 	}
 	return nil
 }
@@ -72,7 +166,9 @@ func ParseTransfer(s string) (RefreshTransfer, error) {
 // a refresh: a JSON object with fields, "accessToken" and "expiresIn"
 // (seconds), and the refresh token either in the refresh cookie or, for
 // [TransferBody], as "refreshToken" in the body (then no cookie is set).
-// The response has Cache-Control: no-store.
+// A device token (from [Auth.Login]) goes the same way: the "deviceToken"
+// cookie, or "deviceToken" in the body. The response has Cache-Control:
+// no-store.
 func (a *Auth) WriteTokens(w http.ResponseWriter, status int, s *Tokens, transfer RefreshTransfer, fields map[string]any) {
 	body := make(map[string]any, len(fields)+3)
 	for k, v := range fields {
@@ -82,8 +178,14 @@ func (a *Auth) WriteTokens(w http.ResponseWriter, status int, s *Tokens, transfe
 	body["expiresIn"] = int64(s.Access.ExpiresIn.Seconds())
 	if transfer == TransferBody {
 		body["refreshToken"] = s.RefreshToken
+		if s.DeviceToken != "" {
+			body["deviceToken"] = s.DeviceToken
+		}
 	} else {
 		a.setRefreshCookie(w, s.RefreshToken, s.RefreshExpiresAt)
+		if s.DeviceToken != "" {
+			a.setDeviceCookie(w, s.DeviceToken, s.DeviceExpiresAt)
+		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, status, body)

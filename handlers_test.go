@@ -14,6 +14,8 @@ func TestDecodeJSON(t *testing.T) {
 	t.Parallel()
 	type in struct {
 		A string `json:"a"`
+		B []any  `json:"b"`
+		C string
 	}
 	tests := []struct {
 		name string
@@ -21,7 +23,15 @@ func TestDecodeJSON(t *testing.T) {
 		want error
 	}{
 		{"ok", `{"a":"x"}`, nil},
-		{"unknown field", `{"a":"x","b":1}`, ErrInvalidInput},
+		{"unknown field", `{"a":"x","z":1}`, ErrInvalidInput},
+		{"other case", `{"A":"x"}`, ErrInvalidInput},
+		{"untagged field in its own case", `{"C":"x"}`, nil},
+		{"untagged field in another case", `{"c":"x"}`, ErrInvalidInput},
+		{"twice", `{"a":"x","a":"y"}`, ErrInvalidInput},
+		{"twice in a nested object", `{"b":[{"k":1,"k":2}]}`, ErrInvalidInput},
+		{"nested too deep", `{"b":` + strings.Repeat("[", maxJSONDepth+1) + strings.Repeat("]", maxJSONDepth+1) + `}`, ErrInvalidInput},
+		{"nested within the bound", `{"b":[[[{"k":[1]}]]]}`, nil},
+		{"whitespace only", " \n", ErrInvalidInput},
 		{"wrong type", `{"a":1}`, ErrInvalidInput},
 		{"trailing data", `{"a":"x"} {}`, ErrInvalidInput},
 		{"not json", `a=x`, ErrInvalidInput},

@@ -31,14 +31,18 @@ const retryAfterSeconds = "5"
 // ErrorCode returns the stable code for err: NO_TOKEN, INVALID_TOKEN,
 // TOKEN_EXPIRED, TOKEN_REVOKED, INVALID_REFRESH_TOKEN, INVALID_CREDENTIALS,
 // TOO_MANY_ATTEMPTS, INVALID_INPUT, BODY_TOO_LARGE, CROSS_ORIGIN,
-// INSUFFICIENT_SCOPE, INSUFFICIENT_ROLE, UNAVAILABLE, and INTERNAL for an
-// error of no class (a configuration error included).
+// INSUFFICIENT_SCOPE, INSUFFICIENT_ROLE, UNAVAILABLE, the code of an
+// error that names its own (package account's, such as
+// INVALID_RESET_TOKEN, with methods HTTPStatus, ErrorCode and
+// ErrorMessage), and INTERNAL for an error of no class (a configuration
+// error included).
 func ErrorCode(err error) string { return classOf(err).code }
 
 // ErrorStatus returns the HTTP status for err: 400 for [ErrInvalidInput],
 // 401 for token, refresh-token and credential failures, 403 for permission
 // and cross-origin refusals, 413 for [ErrBodyTooLarge], 429 for
-// [ErrTooManyAttempts], 503 for [ErrUnavailable], and 500 otherwise.
+// [ErrTooManyAttempts], 503 for [ErrUnavailable], the status of an error
+// that names its own (see [ErrorCode]), and 500 otherwise.
 func ErrorStatus(err error) int { return classOf(err).status }
 
 // WriteError is the default error handler ([WithErrorHandler]). It writes

@@ -2,25 +2,28 @@ package auth
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/jwtkit/auth/audit"
+	"github.com/jwtkit/auth/internal/throttlekey"
 )
 
 // Credentials are what [Auth.Login] needs to know of an account.
 type Credentials struct {
 	// UserID is the account id; it becomes the tokens' subject.
 	UserID string
-	// Hash is the account's bcrypt password hash.
+	// Hash is the account's password hash, in a format of the password
+	// policy ([WithPasswords]); nil or empty for an account without one.
 	Hash []byte
 	// Claims are the access token's claims (Role, Email, Scope, Extra);
 	// Subject is set from UserID.
 	Claims Claims
+	// Refusal, when not nil, is what [Auth.Login] returns once the password
+	// matched, instead of starting a session: an account that may not sign
+	// in yet (an unverified e-mail address, say) or any more. Only a client
+	// that knew the password ever learns it.
+	Refusal error
 }
 
 // CredentialStore is the application's account store as [Auth.Login] sees
@@ -31,38 +34,50 @@ type CredentialStore interface {
 	// say) is login, or [ErrUserNotFound]. Normalising the name (case,
 	// Unicode) is the store's choice.
 	Credentials(ctx context.Context, login string) (Credentials, error)
-	// SetPasswordHash replaces the hash of userID after a successful login
-	// found it made with another bcrypt cost.
+	// SetPasswordHash replaces the hash of userID: after a successful
+	// login found it of another format or cost, and for a password reset
+	// or change (package account). It returns [ErrUserNotFound] for a user
+	// that is gone.
 	SetPasswordHash(ctx context.Context, userID string, hash []byte) error
 }
 
-// throttle keys: a digest of the login name (trimmed and lower-cased, so
-// " Ada@example.com" counts against the same account; the throttle store
-// never holds the name itself), and the client address.
-func accountKey(login string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(login))))
-	return "login:acct:" + hex.EncodeToString(sum[:16])
-}
+// accountKey is the throttle key of a login name (see
+// [throttlekey.Login]).
+func accountKey(login string) string { return throttlekey.Login("login:acct:", login) }
 
-// addressKey keys an IPv4 address whole and an IPv6 address by its /64, the
-// block one client usually holds.
-func addressKey(addr string) string {
-	if ip, err := netip.ParseAddr(addr); err == nil && ip.Is6() && !ip.Is4In6() {
-		if p, err := ip.Prefix(64); err == nil {
-			return "login:addr:" + p.String()
-		}
-	}
-	return "login:addr:" + addr
-}
+// addressKey is the throttle key of a client address (see
+// [throttlekey.Address]).
+func addressKey(addr string) string { return throttlekey.Address("login:addr:", addr) }
+
+// deviceKey is the throttle key of a known device.
+func deviceKey(id string) string { return "login:dev:" + id }
 
 // Login checks a login name and password and starts a session. In order:
-//   - the attempt is throttled per account and per client address
-//     ([WithLoginThrottle]): an error matching [ErrTooManyAttempts] ([RetryAfter] tells the wait) before any password work;
+//   - the attempt is throttled ([WithLoginThrottle]) per client address,
+//     and either per known device, when client.Device holds a valid device
+//     token of this account, or else on the account's one budget for
+//     unknown clients (see the device tokens below): an error matching
+//     [ErrTooManyAttempts] ([RetryAfter] tells the wait) before any
+//     password work;
 //   - an unknown login and a wrong password give the same
-//     [ErrInvalidCredentials] after the same bcrypt work, and both count as
+//     [ErrInvalidCredentials] after the same hashing work, and both count as
 //     failures;
-//   - on success the account's failures are forgotten, a hash of another
-//     cost is replaced, and [Auth.StartSession] issues the tokens.
+//   - a matching password of an account whose [Credentials] carry a
+//     Refusal returns that refusal;
+//   - on success the budget the attempt used is forgotten, a hash of
+//     another format or cost is replaced, and [Auth.StartSession] issues
+//     the tokens, with a new device token (Tokens.DeviceToken).
+//
+// Device tokens follow OWASP's device-cookie scheme, so that nobody can
+// lock an account's owner out with wrong passwords: failures presented
+// with a valid device token of the account count against that device
+// only; all others share the account's budget, and when that is spent the
+// owner's known device still signs in. A device token is signed by the
+// signing key (typ "device+jwt": it never passes as an access token),
+// bound to the login name, and valid for 90 days; [Auth.WriteTokens] sets
+// it as the HttpOnly cookie "deviceToken" beside the refresh cookie, or
+// puts it in the body as "deviceToken" for [TransferBody], and
+// [Auth.ClientFrom] reads the cookie back.
 //
 // A store failure returns an error matching [ErrUnavailable]. Every outcome
 // is an audit event (login_succeeded, login_failed, login_throttled) that
@@ -73,6 +88,10 @@ func (a *Auth) Login(ctx context.Context, login, password string, client Client)
 		return nil, errNoCredentials
 	}
 	at := loginAttempt{now: a.cfg.now(), client: client.clipped(), account: accountKey(login)}
+	at.budget = at.account
+	if id := a.deviceID(ctx, client.Device, at.account, at.now); id != "" {
+		at.budget = deviceKey(id)
+	}
 	if at.client.Address != "" {
 		at.address = addressKey(at.client.Address)
 	}
@@ -86,21 +105,28 @@ func (a *Auth) Login(ctx context.Context, login, password string, client Client)
 	if !ok {
 		return nil, a.loginFailed(ctx, &at, creds.UserID)
 	}
+	if creds.Refusal != nil {
+		a.emit(ctx, audit.Event{Kind: audit.LoginFailed, Time: at.now, UserID: creds.UserID, UserAgent: at.client.UserAgent, Address: at.client.Address})
+		return nil, creds.Refusal
+	}
 	return a.loginSucceeded(ctx, &at, &creds, password)
 }
 
 // loginAttempt is one call of [Auth.Login]: its time, client and throttle
 // keys.
 type loginAttempt struct {
-	now              time.Time
-	client           Client
-	account, address string // throttle keys; address is empty when unknown
+	now     time.Time
+	client  Client
+	account string // the account's key, to which a device token is bound
+	budget  string // the throttle key the attempt counts against: the device's or the account's
+	address string // the client address's throttle key; empty when unknown
 }
 
 // reserveAttempt consults the throttle. The address is checked; the
-// account's attempt is reserved (checked and recorded in one step), so that
-// a burst of concurrent guesses at one account cannot all pass the check
-// before any failure is recorded. A success forgets it.
+// attempt is reserved on its budget, the device's or the account's
+// (checked and recorded in one step), so that a burst of concurrent guesses
+// cannot all pass the check before any failure is recorded. A success
+// forgets it.
 func (a *Auth) reserveAttempt(ctx context.Context, at *loginAttempt) error {
 	th := a.cfg.loginThrottle
 	if at.address != "" {
@@ -112,7 +138,7 @@ func (a *Auth) reserveAttempt(ctx context.Context, at *loginAttempt) error {
 			return a.loginThrottled(ctx, at, wait)
 		}
 	}
-	wait, err := th.Take(ctx, at.account, at.now)
+	wait, err := th.Take(ctx, at.budget, at.now)
 	if err != nil {
 		return unavailable("login throttle", err)
 	}
@@ -181,10 +207,15 @@ func (a *Auth) loginFailed(ctx context.Context, at *loginAttempt, userID string)
 	return ErrInvalidCredentials
 }
 
-// loginSucceeded forgets the account's failures and starts the session.
+// loginSucceeded forgets the failures of the attempt's budget, starts the
+// session and hands out a new device token.
 func (a *Auth) loginSucceeded(ctx context.Context, at *loginAttempt, creds *Credentials, password string) (*Tokens, error) {
-	if err := a.cfg.loginThrottle.Reset(ctx, at.account); err != nil {
+	if err := a.cfg.loginThrottle.Reset(ctx, at.budget); err != nil {
 		return nil, unavailable("login throttle", err)
+	}
+	device, deviceExp, err := a.issueDevice(at.account, at.now)
+	if err != nil {
+		return nil, err
 	}
 	c := creds.Claims
 	c.Subject = creds.UserID
@@ -192,6 +223,7 @@ func (a *Auth) loginSucceeded(ctx context.Context, at *loginAttempt, creds *Cred
 	if err != nil {
 		return nil, err
 	}
+	t.DeviceToken, t.DeviceExpiresAt = device, deviceExp
 	a.emit(ctx, audit.Event{Kind: audit.LoginSucceeded, Time: at.now, UserID: creds.UserID, SessionID: t.SessionID, UserAgent: at.client.UserAgent, Address: at.client.Address})
 	return t, nil
 }

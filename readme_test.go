@@ -19,10 +19,12 @@ import (
 	"testing"
 
 	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/account"
 	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/authtest"
 	"github.com/jwtkit/auth/jwks"
 	"github.com/jwtkit/auth/memstore"
+	"github.com/jwtkit/auth/password"
 )
 
 func readmeQuickStart(r *http.Request, userID, email string, deleteUser http.HandlerFunc) {
@@ -204,8 +206,26 @@ func readmeLogin(a *auth.Auth, mux *http.ServeMux, userJSON func(id string) any)
 	return nil
 }
 
+func readmeAccount(a *auth.Auth, mux *http.ServeMux, users account.Users, mailer account.Mailer, policy password.Hasher, store authstore.OneTimeStore, throttle authstore.Throttle) error {
+	// snippet: account
+	m, err := account.New(a, users, // users: an account.Users (CredentialStore + CredentialsByID + SetEmailVerified)
+		account.WithMailer(mailer),
+		account.WithPasswords(policy), // the policy given to auth.WithPasswords
+		account.WithLinks("https://app.example.com/reset-password", "https://app.example.com/verify-email"),
+		account.WithStore(store),       // an authstore.OneTimeStore: memstore, sqlstore or redisstore
+		account.WithThrottle(throttle)) // the login throttle: the same rate, shared by every instance
+	if err != nil {
+		return err
+	}
+	mux.Handle("POST /api/auth/password/forgot", a.CrossOriginProtection(m.ForgotHandler()))
+	mux.Handle("POST /api/auth/password/reset", a.CrossOriginProtection(m.ResetHandler()))
+	mux.Handle("POST /api/auth/password/change", a.CrossOriginProtection(m.ChangeHandler()))
+	// snippet end
+	return nil
+}
+
 // The snippet functions are compiled, not run.
-var _ = []any{readmeQuickStart, readmeRemote, readmeClaims, readmeSessions, readmeLogin}
+var _ = []any{readmeQuickStart, readmeRemote, readmeClaims, readmeSessions, readmeLogin, readmeAccount}
 
 // TestREADMESnippets checks that every Go block of README.md is preceded by
 // a "<!-- snippet: NAME -->" line and equals the snippet NAME of a test file

@@ -36,6 +36,11 @@ type Tokens struct {
 	RefreshExpiresAt time.Time
 	// SessionID identifies the session in events and session lists.
 	SessionID string
+	// DeviceToken, set by [Auth.Login] only, is the client's new device
+	// token, valid until DeviceExpiresAt: give it to the client as
+	// [Auth.WriteTokens] does, and never log it.
+	DeviceToken     string
+	DeviceExpiresAt time.Time
 }
 
 // parseRefreshToken checks the shape of a presented token and returns its
@@ -367,5 +372,11 @@ func (a *Auth) RevokeUser(ctx context.Context, userID string) error {
 		return unavailable("access token cutoff", err)
 	}
 	a.emit(ctx, audit.Event{Kind: audit.UserRevoked, Time: cut, UserID: userID, Reason: fmt.Sprintf("%d sessions", n)})
+	// Return only once the clock has passed the cutoff (a microsecond at
+	// most), so that a sign-in that starts after RevokeUser returned, a new
+	// session of a password change say, issues tokens at or after it.
+	if d := cut.Sub(a.cfg.now()); d > 0 {
+		time.Sleep(d)
+	}
 	return nil
 }

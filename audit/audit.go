@@ -1,12 +1,17 @@
-// Package audit describes the security events that package auth emits:
-// sign-ins and their failures, session starts, rotations, reuse (theft)
-// detection and revocations. An application receives them through
+// Package audit describes the security events that packages auth and
+// account emit: sign-ins and their failures, session starts, rotations,
+// reuse (theft) detection, revocations, password resets and changes, and
+// e-mail verification. An application receives them through
 // auth.WithEvents, in the goroutine of the request that caused them, and
 // auth.WithLogger logs them at info level. No event carries a token, a
 // password or a login name.
 package audit
 
-import "time"
+import (
+	"context"
+	"log/slog"
+	"time"
+)
 
 // Kind names a security event.
 type Kind string
@@ -36,6 +41,18 @@ const (
 	LoginFailed Kind = "login_failed"
 	// LoginThrottled: a login was refused by throttling.
 	LoginThrottled Kind = "login_throttled"
+	// ResetRequested: a password-reset link was sent to an account's
+	// address (package account). Nothing is emitted for an unknown address.
+	ResetRequested Kind = "password_reset_requested"
+	// PasswordReset: a password was replaced through a reset link; every
+	// session of the user was revoked.
+	PasswordReset Kind = "password_reset"
+	// PasswordChanged: a signed-in user changed the password; every other
+	// session was revoked.
+	PasswordChanged Kind = "password_changed"
+	// EmailVerified: a verification link confirmed a user's e-mail
+	// address.
+	EmailVerified Kind = "email_verified"
 )
 
 // Event is one security event.
@@ -50,4 +67,27 @@ type Event struct {
 	// UserAgent and Address describe the request's client, when known.
 	UserAgent string
 	Address   string
+}
+
+// Log writes ev to l at info level, as packages auth and account log their
+// events: the message "auth: " + Kind, with the user, session, reason and
+// client address when set. A nil l logs nothing.
+func Log(ctx context.Context, l *slog.Logger, ev Event) {
+	if l == nil || !l.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("event", string(ev.Kind))}
+	if ev.UserID != "" {
+		attrs = append(attrs, slog.String("user_id", ev.UserID))
+	}
+	if ev.SessionID != "" {
+		attrs = append(attrs, slog.String("session_id", ev.SessionID))
+	}
+	if ev.Reason != "" {
+		attrs = append(attrs, slog.String("reason", ev.Reason))
+	}
+	if ev.Address != "" {
+		attrs = append(attrs, slog.String("client_addr", ev.Address))
+	}
+	l.LogAttrs(ctx, slog.LevelInfo, "auth: "+string(ev.Kind), attrs...)
 }

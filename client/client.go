@@ -52,6 +52,10 @@ type Client struct {
 	// refresh is the session's refresh token (body transfer), "" when the
 	// client holds none: it then asks the store.
 	refresh string
+	// device is the device token of the last sign-in (body transfer),
+	// sent back at the next login so that the server's throttle knows
+	// this client (a cookie jar keeps the device cookie by itself).
+	device string
 	// gen counts sign-ins and sign-outs: a refresh that started under
 	// another gen is stale, and its result is dropped.
 	gen    uint64
@@ -125,6 +129,7 @@ type tokensAnswer struct {
 	AccessToken  string `json:"accessToken"`
 	ExpiresIn    int64  `json:"expiresIn"`
 	RefreshToken string `json:"refreshToken"`
+	DeviceToken  string `json:"deviceToken"`
 }
 
 // loginBody and registerBody are the bodies of a login and a
@@ -134,6 +139,7 @@ type loginBody struct {
 	Email           string `json:"email"`
 	Password        string `json:"password"`
 	RefreshTransfer string `json:"refreshTransfer,omitempty"`
+	DeviceToken     string `json:"deviceToken,omitempty"`
 }
 
 type registerBody struct {
@@ -156,9 +162,18 @@ func (c *Client) transfer() string {
 // is forgotten, not logged out (call [Client.Logout] first to end it). A
 // refused password is an [Error] matching auth.ErrInvalidCredentials, too
 // many attempts one matching auth.ErrTooManyAttempts with its RetryAfter.
+// The device token of the client's last sign-in goes along (in the body,
+// or as the cookie of a cookie jar), so that failures of other clients
+// cannot lock this one out (see auth.Auth.Login).
 func (c *Client) Login(ctx context.Context, email, password string) (*User, error) {
+	c.mu.Lock()
+	device := c.device
+	c.mu.Unlock()
+	if c.cfg.jar != nil {
+		device = ""
+	}
 	return c.signIn(ctx, "login", routeLogin, http.StatusOK,
-		loginBody{Email: email, Password: password, RefreshTransfer: c.transfer()})
+		loginBody{Email: email, Password: password, RefreshTransfer: c.transfer(), DeviceToken: device})
 }
 
 // Register creates an account (POST /api/auth/register) and starts its
@@ -189,6 +204,9 @@ func (c *Client) signIn(ctx context.Context, what, route string, want int, in an
 	c.mu.Lock()
 	c.gen++
 	c.refresh = out.RefreshToken
+	if out.DeviceToken != "" {
+		c.device = out.DeviceToken
+	}
 	c.quietUntil = time.Time{}
 	c.cur.Store(c.newAccess(out.AccessToken, out.ExpiresIn, sentAt))
 	c.mu.Unlock()

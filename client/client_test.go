@@ -1,14 +1,18 @@
 package client
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -373,5 +377,49 @@ func TestSignInBadAnswers(t *testing.T) {
 				t.Errorf("Login (%s) = %v, %v; want user u and a session", tt.body, u, err)
 			}
 		})
+	}
+}
+
+// TestLoginSendsDeviceToken: a body-transfer client sends the device token
+// of its last sign-in with its next login, so that the server's throttle
+// knows it (auth.Auth.Login).
+func TestLoginSendsDeviceToken(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var sent, answered []string // deviceToken of each login request and answer
+	ts := newTestServer(t, withWrap(func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/api/auth/login" {
+				h.ServeHTTP(w, r)
+				return
+			}
+			body, _ := io.ReadAll(r.Body)
+			var in struct{ DeviceToken string }
+			_ = json.Unmarshal(body, &in)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			var out struct{ DeviceToken string }
+			_ = json.Unmarshal(rec.Body.Bytes(), &out)
+			mu.Lock()
+			sent, answered = append(sent, in.DeviceToken), append(answered, out.DeviceToken)
+			mu.Unlock()
+			maps.Copy(w.Header(), rec.Header())
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+		})
+	}))
+	ctx := context.Background()
+	c := newClient(t, ts)
+	signUp(t, c)
+	for range 2 {
+		if _, err := c.Login(ctx, testEmail, testPassword); err != nil {
+			t.Fatalf("Login = %v; want nil", err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(sent) != 2 || sent[0] != "" || answered[0] == "" || sent[1] != answered[0] || answered[1] == "" {
+		t.Errorf("logins sent device tokens %q and were answered %q; want none first, then the first answer's", sent, answered)
 	}
 }

@@ -1,12 +1,14 @@
 // Package redisstore keeps the sessions and their refresh tokens, the
-// access-token revocations and the login throttle of
+// access-token revocations, the single-use tokens (password reset, e-mail
+// verification) and the login throttle of
 // [github.com/jwtkit/auth] in Redis, shared by every instance of a service,
 // on a single server or on Redis Cluster alike. It needs Redis 7.0 or
 // later, or a compatible server. Of the library it imports only the store
 // contract, [github.com/jwtkit/auth/authstore].
 //
-// [Store] is an [authstore.RefreshStore] and an [authstore.RevocationStore];
-// [Throttle] is an [authstore.Throttle]. Both take any [redis.UniversalClient]:
+// [Store] is an [authstore.RefreshStore], an [authstore.RevocationStore]
+// and an [authstore.OneTimeStore]; [Throttle] is an [authstore.Throttle].
+// Both take any [redis.UniversalClient]:
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
 //	// or redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
@@ -29,9 +31,10 @@
 // Every key begins with the prefix of [WithKeyPrefix] ("auth:" by default;
 // P below). Every key that holds a user's data carries the user's routing
 // key R, [authstore.RouteFor](userID), as its hash tag; R is also the first
-// [authstore.RouteLen] characters of each of the user's refresh tokens, so a
-// store reaches a token's keys from the token alone. TOKEN is the SHA-256
-// of a refresh token in unpadded base64url (never the token itself).
+// [authstore.RouteLen] characters of each of the user's refresh and
+// one-time tokens, so a store reaches a token's keys from the token alone.
+// TOKEN is the SHA-256 of a refresh or one-time token in unpadded base64url
+// (never the token itself), PURPOSE a one-time token's purpose as given.
 //
 //	P{R}:t:TOKEN    string   a refresh token's session id; expires with the token
 //	P{R}:f:SESSION  hash     a session: user, created, expires, refreshed, revoked, user agent,
@@ -43,6 +46,9 @@
 //	P{R}:pb         string   the route's bound in the purge index (see below)
 //	P{R}:d:ID       set      the users whose access tokens of id (jti) or session (sid) ID are denied
 //	P{R}:cut        hash     user id to access-token cutoff
+//	P{R}:o:TOKEN    hash     a one-time token: user, purpose, expires; expires with the token
+//	P{R}:op:PURPOSE zset     the route's one-time token ids of PURPOSE, scored by when their
+//	                         keys expire (ms), for RevokeOneTime
 //	P purge         zset     the purge index: routes, scored by a lower bound of their
 //	                         earliest due time
 //	P throttle:KEY  string   a throttle key's theoretical arrival time
@@ -57,10 +63,14 @@
 // node serving that slot: CreateSession, Lookup, Rotate, RevokeSession,
 // RevokeUser and Sessions in the slot of the user's route; Revoked,
 // Deny and CutOff likewise, so a revocation check is one round trip;
-// each Throttle method on its one key. Users whose routes lie in different
-// slots never contend. A few scripts read keys whose names they build from
-// the route's prefix (the session of a token, the sessions of a user): those
-// keys are in the same slot, which Redis Cluster allows.
+// SaveOneTime, ConsumeOneTime and RevokeOneTime likewise, so consuming a
+// one-time token (read, check purpose and expiry against the caller's
+// time, delete) is indivisible and one round trip; each Throttle method on
+// its one key. Users whose routes lie in different slots never contend. A
+// few scripts read keys whose names they build from the route's prefix
+// (the session of a token, the sessions of a user, the one-time tokens of
+// a purpose index): those keys are in the same slot, which Redis Cluster
+// allows.
 //
 // The purge index, P purge, lives in a slot of its own. It is not part of
 // any atomic operation, so its writes are separate commands: CreateSession,
@@ -88,18 +98,24 @@
 // expiry margin ([WithExpiryMargin], one minute by default) after their
 // ExpiresAt, so that Lookup reports a just-expired token as expired rather
 // than unknown; a route's session list and due index with its last
-// session; a denied jti at the token's exp plus [authstore.MaxLeeway] (a
+// session; a one-time token's key the expiry margin after its ExpiresAt,
+// and a purpose index with its last token (SaveOneTime first drops the
+// entries of tokens that Redis has expired, and ConsumeOneTime and
+// RevokeOneTime those of the tokens they delete, so an index never holds
+// more than the tokens that were in Redis at the last save, and the new
+// one); a denied jti at the token's exp plus [authstore.MaxLeeway] (a
 // verifier with a leeway accepts a token that long after exp); a cutoff at
 // its time plus [authstore.MaxAccessTTL] plus [authstore.MaxLeeway]; a
 // throttle key when its credit is fully restored. Memory is thus bounded by
-// the sessions and revocations that can still matter, even if Purge never
-// runs. Purge deletes revoked sessions, which would otherwise stay
-// (recognisably revoked) until their ExpiresAt, and expired tokens and
-// sessions before Redis would; it also removes an expired token's state
-// from its session's hash, where it would otherwise stay (some 100 bytes a
-// token) until the session expires. It leaves revocation entries to Redis.
-// Run it periodically, in a loop until it returns less than its limit, as
-// Auth.Purge of package github.com/jwtkit/auth does.
+// the sessions, one-time tokens and revocations that can still matter, even
+// if Purge never runs. Purge deletes revoked sessions, which would
+// otherwise stay (recognisably revoked) until their ExpiresAt, and expired
+// tokens and sessions before Redis would; it also removes an expired
+// token's state from its session's hash, where it would otherwise stay
+// (some 100 bytes a token) until the session expires. It leaves revocation
+// entries and one-time tokens to Redis: Purge deletes and counts none of
+// them. Run it periodically, in a loop until it returns less than its
+// limit, as Auth.Purge of package github.com/jwtkit/auth does.
 // [WithMaxSessionsPerUser] (100 by default) caps the sessions of one user,
 // evicting the oldest revoked or expired ones first.
 //
@@ -111,10 +127,11 @@
 //
 // A method returns an error for a failure of Redis or of the context, or a
 // call that breaks a precondition of the contract (a duplicate session id
-// or token hash, a token of another session); the message begins with
-// "redisstore: " and wraps the cause. A missing record is never an error:
-// redis.Nil does not escape. The write that follows a successful script,
-// lowering the route's score in the purge index, cannot make the
-// operation fail; if it is lost, the route's due items wait for the score
-// the route already had (at worst until Redis expires them).
+// or token hash, a token of another session, a one-time token without a
+// purpose or a user); the message begins with "redisstore: " and wraps the
+// cause. A missing record is never an error: redis.Nil does not escape.
+// The write that follows a successful script, lowering the route's score
+// in the purge index, cannot make the operation fail; if it is lost, the
+// route's due items wait for the score the route already had (at worst
+// until Redis expires them).
 package redisstore

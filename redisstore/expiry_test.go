@@ -268,6 +268,14 @@ func TestErrors(t *testing.T) {
 		"Revoked":       func() error { _, err := ds.Revoked(ctx, user, "", "", time.Time{}); return err }(),
 		"Deny":          ds.Deny(ctx, user, "j", now),
 		"CutOff":        ds.CutOff(ctx, user, now),
+		"SaveOneTime": ds.SaveOneTime(ctx, authstore.OneTimeToken{
+			Hash: randomHash(), UserID: user, Purpose: "password_reset", ExpiresAt: now.Add(time.Hour),
+		}),
+		"ConsumeOneTime": func() error {
+			_, _, err := ds.ConsumeOneTime(ctx, route, r.Hash, "password_reset", now)
+			return err
+		}(),
+		"RevokeOneTime": func() error { _, err := ds.RevokeOneTime(ctx, user, "password_reset"); return err }(),
 	} {
 		if err == nil || !strings.HasPrefix(err.Error(), "redisstore: ") || errors.Is(err, redis.Nil) {
 			t.Errorf("%s with Redis down = %v; want an error beginning with redisstore:", name, err)

@@ -11,8 +11,9 @@ import (
 
 // The key layout. PREFIX is the key prefix, ROUTE a routing key
 // ([authstore.RouteFor] of a user id, the first [authstore.RouteLen]
-// characters of the user's refresh tokens), TOKEN a token hash in unpadded
-// base64url. Every key of one route begins with routePrefix,
+// characters of the user's refresh tokens and one-time tokens), TOKEN a
+// token hash in unpadded base64url, PURPOSE the purpose of a one-time token
+// as given. Every key of one route begins with routePrefix,
 // PREFIX{ROUTE}:, so all of them hash to the slot of ROUTE. The names of
 // the keys (f:, fams) and of the Lua variables (fid) predate the word
 // session; they stay, so that deployed data keeps working.
@@ -24,6 +25,8 @@ import (
 //	PREFIX{ROUTE}:pb          string: the route's bound in the purge index
 //	PREFIX{ROUTE}:d:JTI       set: the user ids whose access token JTI is denied
 //	PREFIX{ROUTE}:cut         hash: user id to access-token cutoff
+//	PREFIX{ROUTE}:o:TOKEN     hash: a one-time token (u user id, p purpose, e expires)
+//	PREFIX{ROUTE}:op:PURPOSE  sorted set: one-time token ids of PURPOSE by key expiry (ms)
 //	PREFIX purge              sorted set: routes by a lower bound of their earliest due time
 //	PREFIX throttle:KEY       string: a throttle key's theoretical arrival time
 //
@@ -33,6 +36,13 @@ import (
 // (see tokenRecord). A token's key only leads from the token to its
 // session, and expires with the token; a rotation thus writes the session
 // hash, the new token's key and the due index, and nothing else.
+//
+// A one-time token is its key alone; its purpose index (op:PURPOSE) lets
+// RevokeOneTime find the tokens of one purpose. Both expire by themselves:
+// the token's key the expiry margin after its ExpiresAt, the index with
+// its last token, and the scripts drop the index entries of tokens that are
+// gone. A route is one user's in practice; the scripts still compare the
+// user id of each token, as they do for sessions.
 const (
 	tokenKey    = "t:"
 	sessionKey  = "f:"
@@ -41,6 +51,8 @@ const (
 	boundKey    = "pb"
 	deniedKey   = "d:"
 	cutoffsKey  = "cut"
+	oneTimeKey  = "o:"
+	purposeKey  = "op:"
 	purgeKey    = "purge"
 	throttleKey = "throttle:"
 )

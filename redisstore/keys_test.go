@@ -148,7 +148,7 @@ func testHashTags(t *testing.T, c redis.UniversalClient) {
 			}
 		}
 	}
-	for _, kind := range []string{"t", "f", "fams", "due", "pb", "d", "cut", "purge", "throttle"} {
+	for _, kind := range []string{"t", "f", "fams", "due", "pb", "d", "cut", "o", "op", "purge", "throttle"} {
 		if kinds[kind] == 0 {
 			t.Errorf("no key of kind %q among %d keys; the test does not cover it", kind, len(keys))
 		}
@@ -213,5 +213,28 @@ func exercise(t *testing.T, s *redisstore.Store, user string, now time.Time) {
 	}
 	if _, err := s.Revoked(context.WithoutCancel(ctx), user, "s", "j", now); err != nil {
 		t.Fatal(err)
+	}
+	// One-time tokens, which need a user: two of one purpose, one consumed,
+	// and one of another purpose, revoked; one is left.
+	var once []authstore.OneTimeToken
+	for _, purpose := range []string{"password_reset", "password_reset", "email_verify"} {
+		tok := authstore.OneTimeToken{Hash: hash(), UserID: user, Purpose: purpose, ExpiresAt: now.Add(time.Hour)}
+		err := s.SaveOneTime(ctx, tok)
+		if user == "" {
+			if err == nil {
+				t.Fatal("SaveOneTime(no user) = nil; want an error")
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		once = append(once, tok)
+	}
+	if _, found, err := s.ConsumeOneTime(ctx, route, once[0].Hash, "password_reset", now); !found || err != nil {
+		t.Fatalf("ConsumeOneTime = %v, %v; want true, nil", found, err)
+	}
+	if n, err := s.RevokeOneTime(ctx, user, "email_verify"); n != 1 || err != nil {
+		t.Fatalf("RevokeOneTime = %d, %v; want 1, nil", n, err)
 	}
 }

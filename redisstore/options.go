@@ -11,8 +11,9 @@ import (
 const (
 	// DefaultKeyPrefix begins the name of every key the package writes.
 	DefaultKeyPrefix = "auth:"
-	// DefaultExpiryMargin is how long a token or a session outlives its
-	// ExpiresAt in Redis before Redis deletes it by itself.
+	// DefaultExpiryMargin is how long a token (refresh or one-time) or a
+	// session outlives its ExpiresAt in Redis before Redis deletes it by
+	// itself.
 	DefaultExpiryMargin = time.Minute
 	// DefaultMaxSessionsPerUser is the number of sessions a [Store] keeps
 	// per user unless [WithMaxSessionsPerUser] says otherwise.
@@ -69,7 +70,9 @@ func WithMaxSessionsPerUser(n int) Option { return func(c *config) { c.maxSessio
 
 // WithExpiryMargin sets how long Redis keeps a token or a session past its
 // ExpiresAt before deleting it by itself, so that [Store.Lookup] still
-// reports a token that has just expired as expired rather than unknown. The
+// reports a token that has just expired as expired rather than unknown. A
+// one-time token's record ([Store.SaveOneTime]) outlives its ExpiresAt by
+// the same margin, which covers a Redis clock ahead of the services'. The
 // default is [DefaultExpiryMargin] (one minute); d must not be negative. A
 // [Throttle] ignores it.
 func WithExpiryMargin(d time.Duration) Option { return func(c *config) { c.margin = d } }

@@ -42,9 +42,12 @@ func (s *Store) confirm(ctx context.Context, route, bound string) {
 // with all its tokens and counted once; a token whose ExpiresAt is at or
 // before now, in a session that stays; or the index entry of a record that
 // Redis has already expired by itself. Revocation entries are never among
-// them: Redis expires each by itself once it can no longer matter. It
-// returns less than limit only when nothing is left to delete. A limit
-// below 1 is an error.
+// them: Redis expires each by itself once it can no longer matter. Nor are
+// one-time tokens ([Store.SaveOneTime]): Redis deletes each record by
+// itself the expiry margin after its ExpiresAt, and its index with the
+// last record, as [authstore.OneTimeStore] allows, so Purge neither
+// deletes nor counts them. It returns less than limit only when nothing is
+// left to delete. A limit below 1 is an error.
 //
 // Purge finds the routing keys with due items in the purge index, a sorted
 // set in a slot of its own, and deletes each route's items with one script

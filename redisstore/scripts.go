@@ -6,9 +6,10 @@ import "github.com/redis/go-redis/v9"
 // its first key. Every key a script declares or builds begins with one
 // route's prefix ("PREFIX{ROUTE}:"), so every key it touches is in that one
 // slot; the scripts build some names (a session found through a token, the
-// sessions of a user) from that prefix, which Redis Cluster allows because
-// they hash to the slot of the declared keys. The Lua code calls a session
-// by its older name (fid, delete_family), as the key layout does.
+// sessions of a user, the one-time tokens of a purpose index) from that
+// prefix, which Redis Cluster allows because they hash to the slot of the
+// declared keys. The Lua code calls a session by its older name (fid,
+// delete_family), as the key layout does.
 //
 // Times are decimal microseconds since the Unix epoch, and expiry instants
 // decimal milliseconds. A Lua number holds them exactly (they are below
@@ -328,6 +329,78 @@ if c and tonumber(ARGV[2]) <= tonumber(c) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 extend(KEYS[1], ARGV[3])
 return 1
+`)
+
+// luaClock is the helper of the one-time scripts that prune their purpose
+// index.
+const luaClock = `
+-- now_ms returns the Redis server's time in milliseconds: the clock that
+-- PEXPIREAT deadlines are read against, so an index entry scored below it
+-- names a key that Redis has expired already.
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`
+
+// saveOneTimeScript stores a one-time token unless its hash is stored
+// already, and adds it to its purpose index, first dropping the entries of
+// tokens that Redis has expired. It returns 1 when the hash exists, else 0;
+// a token whose key would expire at once is not stored (nor indexed).
+//
+// The clock of the pruning is Redis's own (TIME), not the services': it
+// decides nothing about a token's validity, only which entries name keys
+// that Redis has already deleted by that same clock.
+//
+// KEYS: token, purpose index. ARGV: token id, user id, purpose, expires
+// (us), key expiry (ms).
+var saveOneTimeScript = redis.NewScript(luaPrelude + luaClock + `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
+local now = now_ms()
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. string.format('%d', now))
+if tonumber(ARGV[5]) <= now then return 0 end
+redis.call('HSET', KEYS[1], 'u', ARGV[2], 'p', ARGV[3], 'e', ARGV[4])
+redis.call('PEXPIREAT', KEYS[1], ARGV[5])
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1])
+extend(KEYS[2], ARGV[5])
+return 0
+`)
+
+// consumeOneTimeScript deletes a one-time token of a purpose that has not
+// expired at now, and its index entry, and returns {user id, expires}; it
+// returns {}, changing nothing, when the token is missing, of another
+// purpose, or expired at now.
+//
+// KEYS: token, purpose index. ARGV: token id, purpose, now (us).
+var consumeOneTimeScript = redis.NewScript(`
+local f = redis.call('HMGET', KEYS[1], 'u', 'p', 'e')
+if not f[1] or f[2] ~= ARGV[2] or not f[3] or tonumber(ARGV[3]) >= tonumber(f[3]) then return {} end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return {f[1], f[3]}
+`)
+
+// revokeOneTimeScript deletes every one-time token of a user in a purpose
+// index, whatever its expiry, and returns how many it deleted. It drops
+// the entries of tokens that are gone, and leaves those of other users
+// (who share the route) alone.
+//
+// KEYS: purpose index. ARGV: route prefix, user id, purpose.
+var revokeOneTimeScript = redis.NewScript(`
+local pre, uid, p = ARGV[1], ARGV[2], ARGV[3]
+local n = 0
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local k = pre .. 'o:' .. id
+  local f = redis.call('HMGET', k, 'u', 'p')
+  if not f[1] or f[2] ~= p then
+    redis.call('ZREM', KEYS[1], id)
+  elseif f[1] == uid then
+    redis.call('DEL', k)
+    redis.call('ZREM', KEYS[1], id)
+    n = n + 1
+  end
+end
+return n
 `)
 
 // takeScript is failScript when the key may try now, and otherwise records

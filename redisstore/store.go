@@ -14,11 +14,16 @@ import (
 	"github.com/jwtkit/auth/authstore"
 )
 
-// Store is an [authstore.RefreshStore] and an [authstore.RevocationStore]
-// kept in Redis, a single server or a Redis Cluster: every operation on a
-// user's data runs in the hash slot of the user's routing key (see the
-// package documentation). It is safe for concurrent use, and any number of
-// instances may share one Redis. The zero value is not usable; call [New].
+// Store is an [authstore.RefreshStore], an [authstore.RevocationStore] and
+// an [authstore.OneTimeStore] kept in Redis, a single server or a Redis
+// Cluster: every operation on a user's data runs in the hash slot of the
+// user's routing key (see the package documentation). It is safe for
+// concurrent use, and any number of instances may share one Redis. The
+// zero value is not usable; call [New].
+//
+// One-time tokens are never purged: Redis deletes each record by itself
+// the expiry margin ([WithExpiryMargin]) after its ExpiresAt, which the
+// contract allows, so [Store.Purge] neither deletes nor counts them.
 type Store struct {
 	rdb      redis.UniversalClient
 	cfg      config

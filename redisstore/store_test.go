@@ -36,6 +36,9 @@ func TestCluster(t *testing.T) {
 	t.Run("RevocationStore", func(t *testing.T) {
 		authtest.TestRevocationStore(t, func(t *testing.T) authstore.RevocationStore { return newStore(t, c) })
 	})
+	t.Run("OneTimeStore", func(t *testing.T) {
+		authtest.TestOneTimeStore(t, func(t *testing.T) authstore.OneTimeStore { return newStore(t, c) })
+	})
 	t.Run("Throttle", func(t *testing.T) {
 		authtest.TestThrottle(t, func(t *testing.T, rate authstore.Rate) authstore.Throttle { return newThrottle(t, c, rate) })
 	})

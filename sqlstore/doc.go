@@ -2,7 +2,11 @@
 // revocations of [github.com/jwtkit/auth] in PostgreSQL or SQLite, through
 // [database/sql]: one [Store] is both an [authstore.RefreshStore] and an
 // [authstore.RevocationStore], so instances that share the database share
-// sessions and see a revocation at once. Of the library the package imports
+// sessions and see a revocation at once. It is also an
+// [authstore.OneTimeStore]: the single-use tokens of password-reset and
+// e-mail-verification links are rows of the table one_time_tokens
+// (auth_one_time_tokens by default), of which [Store.ConsumeOneTime]
+// deletes one in a single statement. Of the library the package imports
 // only the store contract, [github.com/jwtkit/auth/authstore].
 //
 // Open the database with the driver of your choice, build the store, create
@@ -73,6 +77,7 @@
 //	SELECT create_distributed_table('auth_refresh_tokens', 'route', colocate_with => 'auth_refresh_families');
 //	SELECT create_distributed_table('auth_denied_tokens', 'route', colocate_with => 'auth_refresh_families');
 //	SELECT create_distributed_table('auth_revocation_cutoffs', 'route', colocate_with => 'auth_refresh_families');
+//	SELECT create_distributed_table('auth_one_time_tokens', 'route', colocate_with => 'auth_refresh_families');
 //
 // The table auth_sqlstore_migrations stays a local table of the
 // coordinator. [Store.Purge] deletes by expiry across all partitions, in
@@ -87,9 +92,10 @@
 // # Purge
 //
 // The store deletes nothing by itself. [Store.Purge], the one Purge of
-// both contracts, deletes in batches of bounded size: ended and revoked
-// sessions with their tokens, expired tokens, and revocations that can no
-// longer refuse anything. Call it in a loop until it returns less than its
-// limit (Auth.Purge of package github.com/jwtkit/auth does), every few
-// minutes from one instance (from several is safe too).
+// the three contracts, deletes in batches of bounded size: ended and
+// revoked sessions with their tokens, expired tokens, revocations that can
+// no longer refuse anything, and expired one-time tokens. Call it in a
+// loop until it returns less than its limit (Auth.Purge of package
+// github.com/jwtkit/auth does), every few minutes from one instance (from
+// several is safe too).
 package sqlstore

@@ -3,6 +3,8 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,7 +22,8 @@ type migrateTarget struct {
 
 // TestMigrate checks that Migrate creates the schema once and is
 // idempotent: called twice in a row, and called from five goroutines at
-// once on a fresh database.
+// once on a fresh database; and that it upgrades a database of schema
+// version 1 (before the one-time tokens) to the newest version.
 func TestMigrate(t *testing.T) {
 	const table = sqlstore.DefaultTablePrefix + "sqlstore_migrations"
 	for _, tt := range []struct {
@@ -82,12 +85,34 @@ func TestMigrate(t *testing.T) {
 				}
 				wantMigrated(t, m, s)
 			})
+			t.Run("Upgrade", func(t *testing.T) {
+				m := tt.target(t)
+				s, err := sqlstore.New(m.db, tt.dialect, m.opts...)
+				if err != nil {
+					t.Fatalf("New = %v", err)
+				}
+				if err := s.Migrate(t.Context()); err != nil {
+					t.Fatalf("Migrate() = %v", err)
+				}
+				// Back to version 1: the one-time tokens table goes (with
+				// its indexes), and so does the record of version 2.
+				oneTime := strings.TrimSuffix(m.table, "sqlstore_migrations") + "one_time_tokens"
+				for _, stmt := range []string{"DROP TABLE " + oneTime, "DELETE FROM " + m.table + " WHERE version > 1"} {
+					if _, err := m.db.ExecContext(t.Context(), stmt); err != nil {
+						t.Fatalf("%s: %v", stmt, err)
+					}
+				}
+				if err := s.Migrate(t.Context()); err != nil {
+					t.Fatalf("Migrate() of a version 1 database = %v; want nil", err)
+				}
+				wantMigrated(t, m, s)
+			})
 		})
 	}
 }
 
 // wantMigrated checks that the migrations table records each version
-// once, and that the store works.
+// once, and that the store works, one-time tokens included.
 func wantMigrated(t *testing.T, m migrateTarget, s *sqlstore.Store) {
 	t.Helper()
 	rows, err := m.db.QueryContext(t.Context(), "SELECT version, name FROM "+m.table+" ORDER BY version")
@@ -110,10 +135,13 @@ func wantMigrated(t *testing.T, m migrateTarget, s *sqlstore.Store) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0] != "init" {
-		t.Errorf("%s = %v; want [init]", m.table, got)
+	if want := []string{"init", "one_time_tokens"}; !slices.Equal(got, want) {
+		t.Errorf("%s = %v; want %v", m.table, got, want)
 	}
 	if _, err := s.Sessions(t.Context(), "someone", time.Now()); err != nil {
 		t.Errorf("Sessions() after Migrate = %v; want nil", err)
+	}
+	if _, err := s.RevokeOneTime(t.Context(), "someone", "password_reset"); err != nil {
+		t.Errorf("RevokeOneTime() after Migrate = %v; want nil", err)
 	}
 }

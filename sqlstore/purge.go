@@ -9,14 +9,16 @@ import (
 )
 
 // Purge deletes at most limit items that can never be honoured again and
-// returns how many it deleted, as [authstore.RefreshStore] and
-// [authstore.RevocationStore] require: one Purge serves both. In order, an
-// item is: a session whose ExpiresAt is at or before now, then a revoked
-// session, each deleted with all its tokens and counted once; a token
-// whose ExpiresAt is at or before now; a denied access token whose exp is
-// [authstore.MaxLeeway] or more before now; a cutoff older than
-// [authstore.MaxAccessTTL] plus [authstore.MaxLeeway] (no token it refuses
-// can still be accepted then). Each kind is one DELETE of at most the
+// returns how many it deleted, as [authstore.RefreshStore],
+// [authstore.RevocationStore] and [authstore.OneTimeStore] require: one
+// Purge serves all three. In order, an item is: a session whose ExpiresAt
+// is at or before now, then a revoked session, each deleted with all its
+// tokens and counted once; a token whose ExpiresAt is at or before now; a
+// denied access token whose exp is [authstore.MaxLeeway] or more before
+// now; a cutoff older than [authstore.MaxAccessTTL] plus
+// [authstore.MaxLeeway] (no token it refuses can still be accepted then);
+// a one-time token whose ExpiresAt is at or before now (no call can
+// consume it any more). Each kind is one DELETE of at most the
 // remaining limit, oldest first along an index, a statement and
 // transaction of its own, so one call holds its locks for one batch only;
 // on PostgreSQL rows that a concurrent operation holds are skipped and left
@@ -44,6 +46,7 @@ func (s *Store) Purge(ctx context.Context, now time.Time, limit int) (int, error
 		{"tokens", s.q.purgeTokens, d.timeArg(now)},
 		{"denied tokens", s.q.purgeDenied, d.timeArg(now.Add(-authstore.MaxLeeway))},
 		{"cutoffs", s.q.purgeCutoffs, d.timeArg(now.Add(-authstore.MaxAccessTTL - authstore.MaxLeeway))},
+		{"one-time tokens", s.q.purgeOneTime, d.timeArg(now)},
 	}
 	n := 0
 	for _, st := range steps {

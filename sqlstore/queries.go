@@ -6,10 +6,11 @@ import "fmt"
 // table names filled in. In the statements SQLite runs, parameters are
 // numbered in the order of their first appearance, so that drivers that
 // bind by position and drivers that bind $N by number both work. Every
-// statement on refresh tokens and revocations filters by route, the
-// distribution column (see the package documentation), except the purge
-// batches. A session is a row of the {families} table, and its id the
-// family_id of its tokens: the schema keeps the names it was created with.
+// statement on refresh tokens, revocations and one-time tokens filters by
+// route, the distribution column (see the package documentation), except
+// the purge batches. A session is a row of the {families} table, and its
+// id the family_id of its tokens: the schema keeps the names it was
+// created with.
 type queries struct {
 	// Refresh tokens.
 	createSession        string // PostgreSQL: session and token in one statement
@@ -30,9 +31,13 @@ type queries struct {
 	purgeTokens          string
 	purgeDenied          string
 	purgeCutoffs         string
+	purgeOneTime         string
 	revoked              string
 	denyToken            string
 	cutOff               string
+	saveOneTime          string // one-time tokens: the same text in both dialects
+	consumeOneTime       string // one DELETE ... RETURNING: the consumption is atomic
+	revokeOneTime        string
 	migrationsTable      string
 	lockMigrations       string
 	appliedMigrations    string
@@ -69,6 +74,19 @@ ON CONFLICT (route, user_id, jti) DO UPDATE SET expires_at = {greatest}(d.expire
 
 		cutOff: x(`INSERT INTO {cutoffs} AS c (route, user_id, cutoff) VALUES ($1, $2, $3)
 ON CONFLICT (route, user_id) DO UPDATE SET cutoff = {greatest}(c.cutoff, excluded.cutoff)`),
+
+		saveOneTime: x(`INSERT INTO {onetime} (route, token_hash, user_id, purpose, expires_at)
+VALUES ($1, $2, $3, $4, $5)`),
+
+		// Of concurrent consumptions of one token, one deletes the row;
+		// the others find no row (PostgreSQL: they wait for the winner's
+		// row lock, then re-check the row and find it deleted; SQLite: they
+		// wait for the write lock).
+		consumeOneTime: x(`DELETE FROM {onetime}
+WHERE route = $1 AND token_hash = $2 AND purpose = $3 AND expires_at > $4
+RETURNING user_id, expires_at`),
+
+		revokeOneTime: x(`DELETE FROM {onetime} WHERE route = $1 AND user_id = $2 AND purpose = $3`),
 
 		appliedMigrations: x(`SELECT version FROM {migrations}`),
 		recordMigration:   x(`INSERT INTO {migrations} (version, name) VALUES ($1, $2)`),
@@ -143,6 +161,8 @@ DELETE FROM {families} f USING doomed d WHERE f.route = d.route AND f.id = d.id`
 	SELECT route, user_id, jti FROM {denied} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`)
 		q.purgeCutoffs = x(`DELETE FROM {cutoffs} WHERE (route, user_id) IN (
 	SELECT route, user_id FROM {cutoffs} WHERE cutoff < $1 ORDER BY cutoff LIMIT $2 FOR UPDATE SKIP LOCKED)`)
+		q.purgeOneTime = x(`DELETE FROM {onetime} WHERE (route, token_hash) IN (
+	SELECT route, token_hash FROM {onetime} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`)
 
 		q.migrationsTable = x(`CREATE TABLE IF NOT EXISTS {migrations} (
 	version    integer     PRIMARY KEY,
@@ -189,6 +209,8 @@ WHERE route = $3 AND hash = $4 AND successor = $5` + liveSession + `
 	SELECT route, user_id, jti FROM {denied} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)`)
 	q.purgeCutoffs = x(`DELETE FROM {cutoffs} WHERE (route, user_id) IN (
 	SELECT route, user_id FROM {cutoffs} WHERE cutoff < $1 ORDER BY cutoff LIMIT $2)`)
+	q.purgeOneTime = x(`DELETE FROM {onetime} WHERE (route, token_hash) IN (
+	SELECT route, token_hash FROM {onetime} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)`)
 
 	q.migrationsTable = x(`CREATE TABLE IF NOT EXISTS {migrations} (
 	version    INTEGER PRIMARY KEY,

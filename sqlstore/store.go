@@ -10,9 +10,10 @@ import (
 	"github.com/jwtkit/auth/authstore"
 )
 
-// Store keeps sessions and their refresh tokens ([authstore.RefreshStore])
-// and access-token revocations ([authstore.RevocationStore]) in a
-// PostgreSQL or SQLite database through [database/sql]. Build one with
+// Store keeps sessions and their refresh tokens ([authstore.RefreshStore]),
+// access-token revocations ([authstore.RevocationStore]) and single-use
+// tokens ([authstore.OneTimeStore]) in a PostgreSQL or SQLite database
+// through [database/sql]. Build one with
 // [New] and create its tables with [Store.Migrate]. A Store is immutable
 // and safe for concurrent use; it holds no connection of its own: every
 // method borrows one from the [sql.DB] for the length of one statement or
@@ -33,8 +34,8 @@ var (
 // and the prefix of its index and trigger names. The table of sessions is
 // named refresh_families, as the schema has always named it.
 type names struct {
-	families, tokens, denied, cutoffs, migrations string
-	prefix, schema                                string
+	families, tokens, denied, cutoffs, onetime, migrations string
+	prefix, schema                                         string
 }
 
 // Name suffixes of the store's tables.
@@ -43,6 +44,7 @@ const (
 	tokensTable     = "refresh_tokens"
 	deniedTable     = "denied_tokens"
 	cutoffsTable    = "revocation_cutoffs"
+	oneTimeTable    = "one_time_tokens"
 	migrationsTable = "sqlstore_migrations"
 	// longestSuffix is the longest name the migrations give an object,
 	// less the prefix.
@@ -97,6 +99,7 @@ func New(db *sql.DB, d Dialect, opts ...Option) (*Store, error) {
 		tokens:     qualify(tokensTable),
 		denied:     qualify(deniedTable),
 		cutoffs:    qualify(cutoffsTable),
+		onetime:    qualify(oneTimeTable),
 		migrations: qualify(migrationsTable),
 		prefix:     c.prefix,
 		schema:     c.schema,
@@ -135,6 +138,7 @@ func (n names) expand(d Dialect, tmpl string) string {
 		"{tokens}", n.tokens,
 		"{denied}", n.denied,
 		"{cutoffs}", n.cutoffs,
+		"{onetime}", n.onetime,
 		"{migrations}", n.migrations,
 		"{prefix}", n.prefix,
 		"{greatest}", greatest,

@@ -253,6 +253,15 @@ func TestDriverErrors(t *testing.T) {
 			check("Revoked", err)
 			check("Deny", s.Deny(ctx, user, "j", now))
 			check("CutOff", s.CutOff(ctx, user, now))
+			oneTime := authstore.OneTimeToken{Hash: rec.Hash, UserID: user, Purpose: "password_reset", ExpiresAt: now.Add(time.Hour)}
+			check("SaveOneTime", s.SaveOneTime(ctx, oneTime))
+			_, found, err = s.ConsumeOneTime(ctx, authstore.RouteFor(user), oneTime.Hash, oneTime.Purpose, now)
+			check("ConsumeOneTime", err)
+			if found {
+				t.Errorf("ConsumeOneTime on missing tables: found = true")
+			}
+			_, err = s.RevokeOneTime(ctx, user, oneTime.Purpose)
+			check("RevokeOneTime", err)
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"log/slog"
 	"maps"
 	"net/http/httptest"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"github.com/jwtkit/auth"
 	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/examples/refserver"
+	"github.com/jwtkit/auth/internal/testenv"
 	"github.com/jwtkit/auth/password"
 )
 
@@ -154,6 +156,18 @@ func TestConfigErrors(t *testing.T) {
 		{"secret with RS256", map[string]string{"AUTH_ALG": "RS256", "AUTH_SECRET": secret}, "AUTH_SECRET"},
 		{"admin email without password", map[string]string{"ADMIN_EMAIL": "root@example.com"}, "ADMIN_PASSWORD"},
 		{"admin password without email", map[string]string{"ADMIN_PASSWORD": testPassword}, "ADMIN_EMAIL"},
+		{"unparsable reset ttl", map[string]string{"AUTH_RESET_TTL": "soon"}, "AUTH_RESET_TTL"},
+		{"reset ttl without unit", map[string]string{"AUTH_RESET_TTL": "1800"}, "AUTH_RESET_TTL"},
+		{"zero reset ttl", map[string]string{"AUTH_RESET_TTL": "0s"}, "AUTH_RESET_TTL"},
+		{"negative reset ttl", map[string]string{"AUTH_RESET_TTL": "-30m"}, "AUTH_RESET_TTL"},
+		{"reset ttl over a day", map[string]string{"AUTH_RESET_TTL": "25h"}, "AUTH_RESET_TTL"},
+		{"require verified email not a boolean", map[string]string{"AUTH_REQUIRE_VERIFIED_EMAIL": "maybe"}, "AUTH_REQUIRE_VERIFIED_EMAIL"},
+		{"require verified email yes", map[string]string{"AUTH_REQUIRE_VERIFIED_EMAIL": "yes"}, "AUTH_REQUIRE_VERIFIED_EMAIL"},
+		{"require verified email in upper case", map[string]string{"AUTH_REQUIRE_VERIFIED_EMAIL": "TRUE"}, "AUTH_REQUIRE_VERIFIED_EMAIL"},
+		{"dev mailbox not a boolean", map[string]string{"AUTH_DEV_MAILBOX": "on", "AUTH_COOKIE_SECURE": "false"}, "AUTH_DEV_MAILBOX"},
+		{"dev mailbox with secure cookies", map[string]string{"AUTH_DEV_MAILBOX": "true", "AUTH_COOKIE_SECURE": "true"}, "AUTH_DEV_MAILBOX"},
+		{"dev mailbox with secure cookies as 1", map[string]string{"AUTH_DEV_MAILBOX": "1", "AUTH_COOKIE_SECURE": "1"}, "AUTH_DEV_MAILBOX"},
+		{"dev mailbox with the default cookies", map[string]string{"AUTH_DEV_MAILBOX": "true"}, "AUTH_DEV_MAILBOX"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,6 +257,20 @@ func TestConfigAccepts(t *testing.T) {
 		{"admin", map[string]string{"ADMIN_EMAIL": "root@example.com", "ADMIN_PASSWORD": testPassword}, func(c *config) bool {
 			return c.AdminEmail == "root@example.com" && c.AdminPassword == testPassword
 		}},
+		{"account defaults", nil, func(c *config) bool {
+			return c.ResetTTL == 30*time.Minute && !c.RequireVerifiedEmail && !c.DevMailbox
+		}},
+		{"short reset ttl", map[string]string{"AUTH_RESET_TTL": "2s"}, func(c *config) bool { return c.ResetTTL == 2*time.Second }},
+		{"longest reset ttl", map[string]string{"AUTH_RESET_TTL": "24h"}, func(c *config) bool { return c.ResetTTL == 24*time.Hour }},
+		{"require verified email", map[string]string{"AUTH_REQUIRE_VERIFIED_EMAIL": "true"}, func(c *config) bool { return c.RequireVerifiedEmail }},
+		{"require verified email as 1", map[string]string{"AUTH_REQUIRE_VERIFIED_EMAIL": "1"}, func(c *config) bool { return c.RequireVerifiedEmail }},
+		{"verified email not required", map[string]string{"AUTH_REQUIRE_VERIFIED_EMAIL": "false"}, func(c *config) bool { return !c.RequireVerifiedEmail }},
+		{"dev mailbox", map[string]string{"AUTH_DEV_MAILBOX": "true", "AUTH_COOKIE_SECURE": "false"}, func(c *config) bool {
+			return c.DevMailbox && !c.CookieSecure
+		}},
+		{"dev mailbox off with secure cookies", map[string]string{"AUTH_DEV_MAILBOX": "false", "AUTH_COOKIE_SECURE": "true"}, func(c *config) bool {
+			return !c.DevMailbox && c.CookieSecure
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -324,4 +352,36 @@ func TestPasswordHashArgon2id(t *testing.T) {
 		t.Errorf("hash after login under argon2id = %q; want it re-hashed to $argon2id$", h)
 	}
 	argon.client(t).login("old@example.com") // the new hash verifies
+}
+
+// TestDevMailboxWarning: AUTH_DEV_MAILBOX=true logs a warning that names
+// the variable and the route; without it nothing mentions the mailbox.
+func TestDevMailboxWarning(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		env  map[string]string
+		warn bool
+	}{
+		{map[string]string{"AUTH_DEV_MAILBOX": "true", "AUTH_COOKIE_SECURE": "false"}, true},
+		{map[string]string{"AUTH_DEV_MAILBOX": "1", "AUTH_COOKIE_SECURE": "false"}, true},
+		{map[string]string{"AUTH_DEV_MAILBOX": "false", "AUTH_COOKIE_SECURE": "false"}, false},
+		{map[string]string{"AUTH_COOKIE_SECURE": "false"}, false},
+	} {
+		logs := &testenv.SyncBuffer{}
+		if _, err := loadConfig(envFrom(tt.env), slog.New(slog.NewTextHandler(logs, nil))); err != nil {
+			t.Fatalf("loadConfig(%v) = %v; want nil", tt.env, err)
+		}
+		var warning string
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, "AUTH_DEV_MAILBOX") || strings.Contains(line, "/api/dev/mailbox") {
+				warning = line
+			}
+		}
+		switch {
+		case tt.warn && (!strings.Contains(warning, "level=WARN") || !strings.Contains(warning, "AUTH_DEV_MAILBOX") || !strings.Contains(warning, "/api/dev/mailbox")):
+			t.Errorf("loadConfig(%v) logged %q; want a warning naming AUTH_DEV_MAILBOX and /api/dev/mailbox", tt.env, logs)
+		case !tt.warn && warning != "":
+			t.Errorf("loadConfig(%v) logged %q; want no word of the mailbox", tt.env, warning)
+		}
+	}
 }

@@ -29,7 +29,7 @@ func TestLogin(t *testing.T) {
 			body := object(t, r)
 			wantKeys(t, "login body", body, "user", "accessToken", "expiresIn")
 			user, _ := body["user"].(map[string]any)
-			wantKeys(t, "user", user, "id", "email", "name", "role")
+			wantKeys(t, "user", user, "id", "email", "name", "role", "emailVerified")
 			if user["id"] != ada.userID || user["email"] != "ada@example.com" {
 				t.Errorf("login user = %v; want id %s, ada@example.com", user, ada.userID)
 			}

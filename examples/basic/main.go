@@ -14,11 +14,11 @@
 //	$ curl -s -c jar -X POST localhost:8080/api/auth/register \
 //	    -H 'Content-Type: application/json' \
 //	    -d '{"email":"ada@example.com","password":"correct horse battery","name":"Ada"}'
-//	{"accessToken":"eyJ…","expiresIn":900,"user":{"id":"…","email":"ada@example.com","name":"Ada","role":"user"}}
+//	{"accessToken":"eyJ…","expiresIn":900,"user":{"id":"…","email":"ada@example.com","name":"Ada","role":"user","emailVerified":false}}
 //
 //	$ TOKEN=eyJ…   # the accessToken above
 //	$ curl -s localhost:8080/api/auth/me -H "Authorization: Bearer $TOKEN"
-//	{"user":{"id":"…","email":"ada@example.com","name":"Ada","role":"user"}}
+//	{"user":{"id":"…","email":"ada@example.com","name":"Ada","role":"user","emailVerified":false}}
 //
 //	$ curl -s -b jar -c jar -X POST localhost:8080/api/auth/refresh
 //	{"accessToken":"eyJ…","expiresIn":900}
@@ -32,10 +32,24 @@
 // Clients without cookies add "refreshTransfer": "body" to the register or
 // login JSON and send {"refreshToken": "…"} to /api/auth/refresh.
 //
+// A forgotten password, with AUTH_DEV_MAILBOX=true AUTH_COOKIE_SECURE=false
+// (the mailbox serves the links that a real mailer would send):
+//
+//	$ curl -s -X POST localhost:8080/api/auth/password/forgot -H 'Content-Type: application/json' \
+//	    -d '{"email":"ada@example.com"}'
+//	{"message":"if an account has this address, a reset link is on its way"}
+//	$ curl -s 'localhost:8080/api/dev/mailbox?to=ada@example.com'
+//	[{"to":"ada@example.com","subject":"Password reset","link":"http://127.0.0.1:8080/reset-password?token=…","token":"…"},…]
+//	$ curl -s -X POST localhost:8080/api/auth/password/reset -H 'Content-Type: application/json' \
+//	    -d '{"token":"…","password":"a new horse battery"}'
+//	{"message":"password replaced; every session was signed out"}
+//
 // Configuration comes from the environment (ADDR, AUTH_ALG, AUTH_SECRET,
 // AUTH_PRIVATE_KEY_FILE, AUTH_ISSUER, AUTH_AUDIENCE, AUTH_ACCESS_TTL,
 // AUTH_REFRESH_TTL, AUTH_REUSE_GRACE, AUTH_LOGIN_LIMIT, AUTH_COOKIE_SECURE,
-// AUTH_PASSWORD_HASH, AUTH_BCRYPT_COST, ADMIN_EMAIL, ADMIN_PASSWORD); bad configuration stops
+// AUTH_PASSWORD_HASH, AUTH_BCRYPT_COST, AUTH_RESET_TTL,
+// AUTH_REQUIRE_VERIFIED_EMAIL, AUTH_DEV_MAILBOX, ADMIN_EMAIL,
+// ADMIN_PASSWORD); bad configuration stops
 // the start with one line on stderr.
 //
 // # Starting a service of your own

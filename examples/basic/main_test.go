@@ -315,6 +315,13 @@ func wantError(tb testing.TB, r *response, status int, code string) {
 // nil when r sets none.
 func setCookie(tb testing.TB, r *response) (*http.Cookie, string) {
 	tb.Helper()
+	return namedCookie(tb, r, "refreshToken")
+}
+
+// namedCookie returns the cookie name that r sets and the raw header, or
+// nil when r sets none; setting it twice is an error.
+func namedCookie(tb testing.TB, r *response, name string) (*http.Cookie, string) {
+	tb.Helper()
 	var found *http.Cookie
 	var raw string
 	for _, line := range r.header.Values("Set-Cookie") {
@@ -323,9 +330,9 @@ func setCookie(tb testing.TB, r *response) (*http.Cookie, string) {
 			tb.Errorf("%s %s: Set-Cookie %q: %v", r.method, r.path, line, err)
 			continue
 		}
-		if ck.Name == "refreshToken" {
+		if ck.Name == name {
 			if found != nil {
-				tb.Errorf("%s %s sets the refresh cookie twice", r.method, r.path)
+				tb.Errorf("%s %s sets the cookie %s twice", r.method, r.path, name)
 			}
 			found, raw = ck, line
 		}

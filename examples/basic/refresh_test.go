@@ -55,7 +55,7 @@ func TestRefreshTransferBody(t *testing.T) {
 	}
 
 	r = c.post("/api/auth/login", credentials("ada@example.com", testPassword, "refreshTransfer", "body"))
-	_, rt2 := wantBodySession(t, r, http.StatusOK, "user", "accessToken", "expiresIn", "refreshToken")
+	_, rt2 := wantBodySession(t, r, http.StatusOK, "user", "accessToken", "expiresIn", "refreshToken", "deviceToken")
 	if c.refreshCookie() != "" {
 		t.Errorf("the jar holds a refresh cookie; want none in body transfer")
 	}

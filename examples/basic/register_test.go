@@ -38,7 +38,7 @@ func TestRegister(t *testing.T) {
 			body := object(t, r)
 			wantKeys(t, "register body", body, "user", "accessToken", "expiresIn")
 			user, _ := body["user"].(map[string]any)
-			wantKeys(t, "user", user, "id", "email", "name", "role")
+			wantKeys(t, "user", user, "id", "email", "name", "role", "emailVerified")
 			id, _ := user["id"].(string)
 			if !uuidRE.MatchString(id) || user["email"] != "ada@example.com" || user["name"] != "Ada" || user["role"] != "user" {
 				t.Errorf("user = %v; want a UUID id, ada@example.com, Ada, role user", user)

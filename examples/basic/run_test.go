@@ -90,6 +90,12 @@ func TestRunBadConfig(t *testing.T) {
 		{map[string]string{"AUTH_REUSE_GRACE": "6m"}, "AUTH_REUSE_GRACE"},
 		{map[string]string{"AUTH_BCRYPT_COST": "9"}, "AUTH_BCRYPT_COST"},
 		{map[string]string{"AUTH_ALG": "RS512"}, "AUTH_ALG"},
+		{map[string]string{"AUTH_RESET_TTL": "later"}, "AUTH_RESET_TTL"},
+		{map[string]string{"AUTH_RESET_TTL": "48h"}, "AUTH_RESET_TTL"},
+		{map[string]string{"AUTH_REQUIRE_VERIFIED_EMAIL": "please"}, "AUTH_REQUIRE_VERIFIED_EMAIL"},
+		{map[string]string{"AUTH_DEV_MAILBOX": "sure", "AUTH_COOKIE_SECURE": "false"}, "AUTH_DEV_MAILBOX"},
+		{map[string]string{"AUTH_DEV_MAILBOX": "true"}, "AUTH_DEV_MAILBOX"},
+		{map[string]string{"AUTH_DEV_MAILBOX": "true", "AUTH_COOKIE_SECURE": "true"}, "AUTH_DEV_MAILBOX"},
 	}
 	for _, tt := range tests {
 		env := map[string]string{"ADDR": "127.0.0.1:0"}

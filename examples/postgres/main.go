@@ -4,7 +4,8 @@
 // one instance and replayed on another revokes the session everywhere, and a
 // logout on one is refused by all. With REDIS_URL set, the access-token
 // denylist, the per-user cutoff and login throttling live in Redis instead,
-// shared by every instance too.
+// shared by every instance too, and so do the tokens of password-reset and
+// verification links.
 //
 //	$ DATABASE_URL=postgres://localhost/app?sslmode=disable go run .
 //	postgres: listening on http://127.0.0.1:8080
@@ -116,7 +117,7 @@ func newInstance(ctx context.Context, cfg *refserver.Config, getenv func(string)
 		closeAll()
 		return nil, err
 	}
-	backend := refserver.Backend{Users: users, Refresh: store, Revocation: store}
+	backend := refserver.Backend{Users: users, Refresh: store, Revocation: store, OneTime: store}
 	if url := getenv("REDIS_URL"); url != "" {
 		ropts, err := redis.ParseURL(url)
 		if err != nil {
@@ -139,7 +140,7 @@ func newInstance(ctx context.Context, cfg *refserver.Config, getenv func(string)
 			closeAll()
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
-		backend.Revocation, backend.Throttle = rs, th
+		backend.Revocation, backend.Throttle, backend.OneTime = rs, th, rs
 	}
 	srv, err := refserver.New(ctx, cfg, logger, backend)
 	if err != nil {

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -129,30 +127,11 @@ func (r reply) str(k string) string { s, _ := r.body[k].(string); return s }
 
 func call(t *testing.T, method, url, bearer string, body any) reply {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, url, rd)
+	r, err := try(method, url, bearer, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out := reply{status: resp.StatusCode, header: resp.Header}
-	raw, _ := io.ReadAll(resp.Body)
-	_ = json.Unmarshal(raw, &out.body)
-	return out
+	return r
 }
 
 func (c *cluster) url(i int, path string) string { return c.nodes[i].URL + path }

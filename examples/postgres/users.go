@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/account"
 	"github.com/jwtkit/auth/examples/refserver"
 )
 
@@ -19,14 +20,15 @@ type pgUsers struct {
 }
 
 // usersSchema creates the accounts table; it is idempotent.
-const usersSchema = `CREATE TABLE IF NOT EXISTS %s (
+const usersSchema = `CREATE TABLE IF NOT EXISTS %[1]s (
 	id            uuid PRIMARY KEY,
 	email         text NOT NULL UNIQUE,
 	name          text NOT NULL,
 	role          text NOT NULL,
 	password_hash bytea NOT NULL,
 	created_at    timestamptz NOT NULL DEFAULT now()
-)`
+);
+ALTER TABLE %[1]s ADD COLUMN IF NOT EXISTS email_verified boolean NOT NULL DEFAULT false`
 
 // newPGUsers creates the accounts table if needed and returns its store.
 func newPGUsers(ctx context.Context, db *sql.DB, table string) (*pgUsers, error) {
@@ -36,7 +38,10 @@ func newPGUsers(ctx context.Context, db *sql.DB, table string) (*pgUsers, error)
 	return &pgUsers{db: db, table: table}, nil
 }
 
-var _ refserver.UserStore = (*pgUsers)(nil)
+var (
+	_ refserver.UserStore = (*pgUsers)(nil)
+	_ account.Users       = (*pgUsers)(nil)
+)
 
 // Create implements [refserver.UserStore]: a taken email is
 // [refserver.ErrEmailTaken].
@@ -54,8 +59,8 @@ func (p *pgUsers) Create(ctx context.Context, u refserver.User, hash []byte) err
 // Get implements [refserver.UserStore].
 func (p *pgUsers) Get(ctx context.Context, id string) (refserver.User, bool, error) {
 	var u refserver.User
-	err := p.db.QueryRowContext(ctx, `SELECT id, email, name, role FROM `+p.table+` WHERE id = $1`, id).
-		Scan(&u.ID, &u.Email, &u.Name, &u.Role)
+	err := p.db.QueryRowContext(ctx, `SELECT id, email, name, role, email_verified FROM `+p.table+` WHERE id = $1`, id).
+		Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.EmailVerified)
 	if errors.Is(err, sql.ErrNoRows) {
 		return refserver.User{}, false, nil
 	}
@@ -74,10 +79,20 @@ func (p *pgUsers) Delete(ctx context.Context, id string) (bool, error) {
 
 // Credentials implements [auth.CredentialStore].
 func (p *pgUsers) Credentials(ctx context.Context, login string) (auth.Credentials, error) {
+	return p.credentials(ctx, `email`, refserver.NormalizeEmail(login))
+}
+
+// CredentialsByID implements [account.Users].
+func (p *pgUsers) CredentialsByID(ctx context.Context, userID string) (auth.Credentials, error) {
+	return p.credentials(ctx, `id`, userID)
+}
+
+// credentials returns the account whose column equals value.
+func (p *pgUsers) credentials(ctx context.Context, column, value string) (auth.Credentials, error) {
 	var u refserver.User
 	var hash []byte
-	err := p.db.QueryRowContext(ctx, `SELECT id, email, name, role, password_hash FROM `+p.table+` WHERE email = $1`,
-		refserver.NormalizeEmail(login)).Scan(&u.ID, &u.Email, &u.Name, &u.Role, &hash)
+	err := p.db.QueryRowContext(ctx, `SELECT id, email, name, role, password_hash FROM `+p.table+` WHERE `+column+` = $1`,
+		value).Scan(&u.ID, &u.Email, &u.Name, &u.Role, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Credentials{}, auth.ErrUserNotFound
 	}
@@ -87,10 +102,32 @@ func (p *pgUsers) Credentials(ctx context.Context, login string) (auth.Credentia
 	return auth.Credentials{UserID: u.ID, Hash: hash, Claims: u.Claims()}, nil
 }
 
-// SetPasswordHash implements [auth.CredentialStore].
+// SetPasswordHash implements [auth.CredentialStore]: auth.ErrUserNotFound
+// for an account that is gone.
 func (p *pgUsers) SetPasswordHash(ctx context.Context, userID string, hash []byte) error {
-	_, err := p.db.ExecContext(ctx, `UPDATE `+p.table+` SET password_hash = $2 WHERE id = $1`, userID, hash)
-	return err
+	return p.update(ctx, `UPDATE `+p.table+` SET password_hash = $2 WHERE id = $1`, userID, hash)
+}
+
+// SetEmailVerified implements [account.Users].
+func (p *pgUsers) SetEmailVerified(ctx context.Context, userID string) error {
+	return p.update(ctx, `UPDATE `+p.table+` SET email_verified = true WHERE id = $1`, userID)
+}
+
+// update runs an UPDATE of one account, and reports an account that is
+// gone as auth.ErrUserNotFound.
+func (p *pgUsers) update(ctx context.Context, query string, args ...any) error {
+	res, err := p.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return auth.ErrUserNotFound
+	}
+	return nil
 }
 
 // LoadClaims implements [refserver.UserStore]: a role change or a

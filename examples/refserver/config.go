@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/account"
 	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/password"
 )
@@ -47,6 +48,16 @@ type Config struct {
 	// hashes: "bcrypt" (the default) or "argon2id". Hashes of the other
 	// format still verify, and are replaced at the next login.
 	PasswordHash string
+	// ResetTTL is AUTH_RESET_TTL, the lifetime of a password-reset link.
+	ResetTTL time.Duration
+	// RequireVerifiedEmail is AUTH_REQUIRE_VERIFIED_EMAIL: login of an
+	// account whose address is not verified answers 403
+	// EMAIL_NOT_VERIFIED, once the password matched.
+	RequireVerifiedEmail bool
+	// DevMailbox is AUTH_DEV_MAILBOX: outgoing mail is also kept in
+	// memory and served at GET /api/dev/mailbox. Refused together with
+	// AUTH_COOKIE_SECURE=true.
+	DevMailbox bool
 }
 
 // algorithms are the values of AUTH_ALG, spelled exactly so.
@@ -86,18 +97,31 @@ func LoadConfig(getenv func(string) string, logger *slog.Logger) (*Config, error
 	if c.LoginRate, err = parseRate(EnvOr(getenv, "AUTH_LOGIN_LIMIT", "5/15m")); err != nil {
 		return nil, fmt.Errorf("AUTH_LOGIN_LIMIT: %w", err)
 	}
-	switch v := EnvOr(getenv, "AUTH_COOKIE_SECURE", "true"); v {
-	case "true", "1":
-		c.CookieSecure = true
-	case "false", "0":
+	if c.CookieSecure, err = envBool(getenv, "AUTH_COOKIE_SECURE", true); err != nil {
+		return nil, err
+	}
+	if !c.CookieSecure {
 		logger.Warn("AUTH_COOKIE_SECURE=false: the refresh cookie is sent over plain HTTP; use it only for development")
-	default:
-		return nil, fmt.Errorf("AUTH_COOKIE_SECURE: %q is not true or false", v)
 	}
 	if v := getenv("AUTH_BCRYPT_COST"); v != "" {
 		if c.BcryptCost, err = strconv.Atoi(v); err != nil {
 			return nil, fmt.Errorf("AUTH_BCRYPT_COST: %q is not a number", v)
 		}
+	}
+	if c.ResetTTL, err = envDuration(getenv, "AUTH_RESET_TTL", account.DefaultResetTTL); err != nil {
+		return nil, err
+	}
+	if c.RequireVerifiedEmail, err = envBool(getenv, "AUTH_REQUIRE_VERIFIED_EMAIL", false); err != nil {
+		return nil, err
+	}
+	if c.DevMailbox, err = envBool(getenv, "AUTH_DEV_MAILBOX", false); err != nil {
+		return nil, err
+	}
+	if c.DevMailbox {
+		if c.CookieSecure {
+			return nil, errors.New("AUTH_DEV_MAILBOX: refused together with AUTH_COOKIE_SECURE=true: the mailbox serves every reset link to anyone, for development only")
+		}
+		logger.Warn("AUTH_DEV_MAILBOX=true: EVERY OUTGOING MESSAGE, RESET LINKS INCLUDED, IS SERVED TO ANYONE AT GET /api/dev/mailbox; NEVER USE IT OUTSIDE DEVELOPMENT")
 	}
 	if !slices.Contains(passwordHashes, c.PasswordHash) {
 		return nil, fmt.Errorf("AUTH_PASSWORD_HASH: %q is not bcrypt or argon2id", c.PasswordHash)
@@ -186,6 +210,20 @@ func EnvOr(getenv func(string) string, name, def string) string {
 	return def
 }
 
+// envBool reads true or false (or 1 or 0).
+func envBool(getenv func(string) string, name string, def bool) (bool, error) {
+	switch v := getenv(name); v {
+	case "":
+		return def, nil
+	case "true", "1":
+		return true, nil
+	case "false", "0":
+		return false, nil
+	default:
+		return false, fmt.Errorf("%s: %q is not true or false", name, v)
+	}
+}
+
 // envDuration reads a positive duration; [New] checks its upper bound.
 func envDuration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
 	v := getenv(name)
@@ -211,6 +249,7 @@ var optionVars = []struct{ option, env string }{
 	{"WithReuseGrace", "AUTH_REUSE_GRACE"},
 	{"WithPasswords", "AUTH_BCRYPT_COST"},
 	{"WithLoginThrottle", "AUTH_LOGIN_LIMIT"},
+	{"WithResetTTL", "AUTH_RESET_TTL"},
 }
 
 // blame prefixes a configuration error of [auth.New] with the environment

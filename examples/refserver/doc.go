@@ -1,7 +1,9 @@
 // Package refserver is the reference server of the library's HTTP
 // contract: register, log in, stay logged in with rotating refresh tokens,
-// log out (here or everywhere), roles, login throttling, cross-origin
-// protection and the JWK Set, built from the parts of package auth.
+// log out (here or everywhere), sessions, password reset and change, e-mail
+// verification, roles, login throttling with device tokens, cross-origin
+// protection and the JWK Set, built from the parts of packages auth and
+// account.
 //
 // The example programs are thin main packages around it: examples/basic
 // runs it on in-memory stores, examples/postgres on PostgreSQL (and Redis).
@@ -20,6 +22,12 @@
 // default, of cost AUTH_BCRYPT_COST) or argon2id (m=19 MiB, t=2, p=1);
 // hashes of either format verify under both, and a hash of the other
 // format is replaced at the account's next login (a [password.Policy]).
+//
+// Mail is handed to a mailer that sends nothing: it logs the recipient and
+// subject of each message, never its link. AUTH_DEV_MAILBOX=true (refused
+// with AUTH_COOKIE_SECURE=true) also keeps the last messages in memory for
+// GET /api/dev/mailbox, so that tests and developers can follow the links;
+// a real service puts its mail relay in place of the mailer.
 //
 // The server also serves the browser app of the contract at GET /: one
 // page with its script and style sheet (/app.js, /app.css), embedded from

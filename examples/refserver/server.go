@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/account"
 	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/memstore"
 	"github.com/jwtkit/auth/password"
@@ -22,9 +23,11 @@ import (
 // parts. It is an http.Handler.
 type Server struct {
 	http.Handler
-	auth   *auth.Auth
-	users  UserStore
-	logger *slog.Logger
+	auth     *auth.Auth
+	accounts *account.Manager
+	users    UserStore
+	oneTime  authstore.OneTimeStore
+	logger   *slog.Logger
 }
 
 // Backend holds the stores of a [Server]; nil fields get in-memory stores of
@@ -34,6 +37,8 @@ type Backend struct {
 	Refresh    authstore.RefreshStore
 	Revocation authstore.RevocationStore
 	Throttle   authstore.Throttle
+	// OneTime keeps the tokens of reset and verification links.
+	OneTime authstore.OneTimeStore
 }
 
 // New returns the server for cfg on the stores of b. It refuses, with one
@@ -45,7 +50,14 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, b Backend) (*Ser
 	if b.Users == nil {
 		b.Users = NewMemoryUsers()
 	}
-	s := &Server{users: b.Users, logger: logger}
+	if b.OneTime == nil {
+		m, err := memstore.New()
+		if err != nil {
+			return nil, err
+		}
+		b.OneTime = m
+	}
+	s := &Server{users: b.Users, oneTime: b.OneTime, logger: logger}
 	passwords, err := newPasswords(cfg)
 	if err != nil {
 		return nil, err
@@ -63,7 +75,7 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, b Backend) (*Ser
 		auth.WithRefreshTTL(cfg.RefreshTTL),
 		auth.WithReuseGrace(cfg.ReuseGrace),
 		auth.WithPasswords(passwords),
-		auth.WithCredentials(b.Users),
+		auth.WithCredentials(credentials{b.Users, cfg.RequireVerifiedEmail}),
 		auth.WithClaimsLoader(b.Users.LoadClaims),
 		auth.WithLoginThrottle(b.Throttle),
 		auth.WithRefreshCookie(auth.CookieConfig{Insecure: !cfg.CookieSecure}),
@@ -82,8 +94,29 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, b Backend) (*Ser
 	if err != nil {
 		return nil, err
 	}
+	mailer := &logMailer{logger: logger}
+	if cfg.DevMailbox {
+		mailer.box = &devMailbox{}
+	}
+	base := "http://" + cfg.Addr
+	s.accounts, err = account.New(s.auth, b.Users,
+		account.WithMailer(mailer),
+		account.WithPasswords(passwords),
+		account.WithLinks(base+"/reset-password", base+"/verify-email"),
+		account.WithStore(b.OneTime),
+		account.WithThrottle(b.Throttle),
+		account.WithResetTTL(cfg.ResetTTL),
+		account.WithLogger(logger))
+	if err != nil {
+		return nil, blame(err)
+	}
 	if cfg.AdminEmail != "" {
-		if _, err := s.createUser(ctx, cfg.AdminEmail, cfg.AdminPassword, "Admin", "admin"); err != nil && !errors.Is(err, ErrEmailTaken) {
+		// The operator vouches for the admin's address.
+		u, err := s.createUser(ctx, cfg.AdminEmail, cfg.AdminPassword, "Admin", "admin")
+		if err == nil {
+			err = b.Users.SetEmailVerified(ctx, u.ID)
+		}
+		if err != nil && !errors.Is(err, ErrEmailTaken) {
 			return nil, errors.New("ADMIN_EMAIL/ADMIN_PASSWORD: " + err.Error())
 		}
 	}
@@ -112,6 +145,13 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, b Backend) (*Ser
 	handle("POST", "/api/auth/refresh", a.CrossOriginProtection(refresh))
 	handle("POST", "/api/auth/logout", a.CrossOriginProtection(a.LogoutHandler()))
 	handle("POST", "/api/auth/logout-all", a.CrossOriginProtection(a.LogoutAllHandler()))
+	handle("POST", "/api/auth/password/forgot", a.CrossOriginProtection(s.accounts.ForgotHandler()))
+	handle("POST", "/api/auth/password/reset", a.CrossOriginProtection(s.accounts.ResetHandler()))
+	handle("POST", "/api/auth/password/change", a.CrossOriginProtection(s.accounts.ChangeHandler()))
+	handle("POST", "/api/auth/email/verify", a.CrossOriginProtection(http.HandlerFunc(s.verifyEmail)))
+	if mailer.box != nil {
+		handle("GET", "/api/dev/mailbox", mailer.box)
+	}
 	handle("GET", "/api/auth/me", a.Require(http.HandlerFunc(s.me)))
 	sessions := a.SessionsHandler()
 	handle("GET", "/api/auth/sessions", sessions)
@@ -166,6 +206,8 @@ type credentialsIn struct {
 	Password        string `json:"password"`
 	Name            string `json:"name"`
 	RefreshTransfer string `json:"refreshTransfer"`
+	// DeviceToken is a body-transfer client's device token (login only).
+	DeviceToken string `json:"deviceToken"`
 }
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
@@ -175,8 +217,8 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	transfer, err := auth.ParseTransfer(in.RefreshTransfer)
-	if err != nil {
-		auth.WriteError(w, r, err)
+	if err != nil || in.DeviceToken != "" {
+		auth.WriteError(w, r, auth.ErrInvalidInput)
 		return
 	}
 	u, err := s.createUser(r.Context(), in.Email, in.Password, in.Name, "user")
@@ -196,6 +238,12 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, r, err)
 		return
 	}
+	// A lost verification mail does not undo the account: the user signs
+	// in all the same (unless AUTH_REQUIRE_VERIFIED_EMAIL) and the failure
+	// is logged.
+	if err := s.accounts.SendVerification(r.Context(), u.ID, u.Email); err != nil {
+		s.logger.WarnContext(r.Context(), "verification mail not sent", "err", err.Error())
+	}
 	s.auth.WriteTokens(w, http.StatusCreated, tokens, transfer, map[string]any{"user": u})
 }
 
@@ -210,7 +258,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, r, auth.ErrInvalidInput)
 		return
 	}
-	tokens, err := s.auth.Login(r.Context(), in.Email, in.Password, s.auth.ClientFrom(r))
+	client := s.auth.ClientFrom(r)
+	if in.DeviceToken != "" {
+		client.Device = in.DeviceToken
+	}
+	tokens, err := s.auth.Login(r.Context(), in.Email, in.Password, client)
 	if err != nil {
 		auth.WriteError(w, r, err)
 		return
@@ -225,6 +277,33 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.auth.WriteTokens(w, http.StatusOK, tokens, transfer, map[string]any{"user": u})
+}
+
+// verifyEmail answers POST /api/auth/email/verify {token}: 200 {user}, or
+// 400 INVALID_VERIFY_TOKEN.
+func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Token string `json:"token"`
+	}
+	if err := auth.DecodeJSON(w, r, &in); err != nil {
+		auth.WriteError(w, r, err)
+		return
+	}
+	id, err := s.accounts.VerifyEmail(r.Context(), in.Token)
+	if err != nil {
+		auth.WriteError(w, r, err)
+		return
+	}
+	u, ok, err := s.users.Get(r.Context(), id)
+	if err != nil {
+		auth.WriteError(w, r, storeErr(err))
+		return
+	}
+	if !ok {
+		auth.WriteError(w, r, account.ErrInvalidVerifyToken)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": u})
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
@@ -270,6 +349,13 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, r, err)
 		return
 	}
+	// Links sent to the account die with it.
+	for _, purpose := range []string{account.PurposeReset, account.PurposeVerify} {
+		if _, err := s.oneTime.RevokeOneTime(r.Context(), id.String(), purpose); err != nil {
+			auth.WriteError(w, r, fmt.Errorf("%w: %w", auth.ErrUnavailable, err))
+			return
+		}
+	}
 	if _, err := s.users.Delete(r.Context(), id.String()); err != nil {
 		auth.WriteError(w, r, storeErr(err))
 		return
@@ -281,6 +367,32 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// credentials is the server's [auth.CredentialStore]: its users, and,
+// with AUTH_REQUIRE_VERIFIED_EMAIL, the refusal of an unverified account,
+// which login answers only once the password matched.
+type credentials struct {
+	UserStore
+	requireVerified bool
+}
+
+func (c credentials) Credentials(ctx context.Context, login string) (auth.Credentials, error) {
+	creds, err := c.UserStore.Credentials(ctx, login)
+	if err != nil || !c.requireVerified {
+		return creds, err
+	}
+	u, ok, err := c.Get(ctx, creds.UserID)
+	if err != nil {
+		return auth.Credentials{}, err
+	}
+	if !ok {
+		return auth.Credentials{}, auth.ErrUserNotFound
+	}
+	if !u.EmailVerified {
+		creds.Refusal = account.ErrEmailNotVerified
+	}
+	return creds, nil
 }
 
 // writeJSON answers like the library's own responses do.

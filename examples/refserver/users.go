@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/account"
 )
 
 // User is an account as the API shows it. It never holds the password hash.
@@ -15,6 +16,8 @@ type User struct {
 	Email string `json:"email"`
 	Name  string `json:"name"`
 	Role  string `json:"role"`
+	// EmailVerified is true once the user followed a verification link.
+	EmailVerified bool `json:"emailVerified"`
 }
 
 // Claims returns the access token claims of u.
@@ -29,7 +32,10 @@ var ErrEmailTaken = errors.New("email taken")
 // Errors other than the documented ones are system failures: the server
 // answers 503 for them.
 type UserStore interface {
-	auth.CredentialStore
+	// Credentials, SetPasswordHash (of auth.CredentialStore),
+	// CredentialsByID and SetEmailVerified serve login and the account
+	// flows.
+	account.Users
 	// Create stores u with the password hash, or returns ErrEmailTaken.
 	Create(ctx context.Context, u User, hash []byte) error
 	// Get returns the user id; found is false when there is none.
@@ -100,20 +106,46 @@ func (m *MemoryUsers) Delete(_ context.Context, id string) (bool, error) {
 func (m *MemoryUsers) Credentials(_ context.Context, login string) (auth.Credentials, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	x, ok := m.byEmail[NormalizeEmail(login)]
-	if !ok {
+	return credentialsOf(m.byEmail[NormalizeEmail(login)])
+}
+
+// CredentialsByID implements [account.Users].
+func (m *MemoryUsers) CredentialsByID(_ context.Context, userID string) (auth.Credentials, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return credentialsOf(m.byID[userID])
+}
+
+// credentialsOf returns the credentials of x, or auth.ErrUserNotFound for
+// a nil x.
+func credentialsOf(x *memUser) (auth.Credentials, error) {
+	if x == nil {
 		return auth.Credentials{}, auth.ErrUserNotFound
 	}
 	return auth.Credentials{UserID: x.ID, Hash: x.hash, Claims: x.Claims()}, nil
+}
+
+// SetEmailVerified implements [account.Users].
+func (m *MemoryUsers) SetEmailVerified(_ context.Context, userID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	x, ok := m.byID[userID]
+	if !ok {
+		return auth.ErrUserNotFound
+	}
+	x.EmailVerified = true
+	return nil
 }
 
 // SetPasswordHash implements [auth.CredentialStore].
 func (m *MemoryUsers) SetPasswordHash(_ context.Context, userID string, hash []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if x, ok := m.byID[userID]; ok {
-		x.hash = hash
+	x, ok := m.byID[userID]
+	if !ok {
+		return auth.ErrUserNotFound
 	}
+	x.hash = hash
 	return nil
 }
 
