@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -427,5 +428,57 @@ func TestErrorCodes(t *testing.T) {
 		if s, c := ErrorStatus(tt.err), ErrorCode(tt.err); s != tt.status || c != tt.code {
 			t.Errorf("ErrorStatus/ErrorCode(%v) = %d, %q; want %d, %q", tt.err, s, c, tt.status, tt.code)
 		}
+	}
+}
+
+// TestObserver: the observer sees each Verify, Login and Refresh once,
+// with its outcome.
+func TestObserver(t *testing.T) {
+	t.Parallel()
+	type seen struct {
+		op  string
+		err error
+	}
+	type ctxKey struct{}
+	var mu sync.Mutex
+	var got []seen
+	observer := WithObserver(func(ctx context.Context, op string) (context.Context, func(error)) {
+		return context.WithValue(ctx, ctxKey{}, op), func(err error) {
+			mu.Lock()
+			got = append(got, seen{op, err})
+			mu.Unlock()
+		}
+	})
+	e, _ := newLoginEnv(t, password.MinCost, observer)
+	ctx := context.Background()
+	tok, err := e.a.Login(ctx, "ada@example.com", "correct horse", Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.a.Verify(ctx, tok.Access.Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.a.Verify(ctx, "garbage"); !errors.Is(err, ErrTokenMalformed) {
+		t.Fatalf("Verify(garbage) = %v", err)
+	}
+	if _, err := e.a.Refresh(ctx, tok.RefreshToken, Client{}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"login", "verify", "verify", "refresh"}
+	if len(got) != len(want) {
+		t.Fatalf("observed %v; want ops %v", got, want)
+	}
+	for i, op := range want {
+		if got[i].op != op {
+			t.Errorf("observation %d = %q; want %q", i, got[i].op, op)
+		}
+	}
+	if got[1].err != nil || !errors.Is(got[2].err, ErrTokenMalformed) {
+		t.Errorf("verify outcomes = %v, %v; want nil, then ErrTokenMalformed", got[1].err, got[2].err)
+	}
+	if _, err := New(WithObserver(nil)); !errors.Is(err, ErrConfig) {
+		t.Errorf("New(WithObserver(nil)) = %v; want ErrConfig", err)
 	}
 }

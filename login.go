@@ -84,6 +84,17 @@ func deviceKey(id string) string { return "login:dev:" + id }
 // never holds the password or the login name. Without [WithCredentials] it
 // returns an error matching [ErrConfig].
 func (a *Auth) Login(ctx context.Context, login, password string, client Client) (*Tokens, error) {
+	if o := a.cfg.observer; o != nil {
+		ctx, done := o(ctx, "login")
+		t, err := a.login(ctx, login, password, client)
+		done(err)
+		return t, err
+	}
+	return a.login(ctx, login, password, client)
+}
+
+// login is Login without the observer.
+func (a *Auth) login(ctx context.Context, login, password string, client Client) (*Tokens, error) {
 	if a.cfg.credentials == nil {
 		return nil, errNoCredentials
 	}

@@ -59,6 +59,7 @@ type config struct {
 	reuseGrace   time.Duration
 	claimsLoader ClaimsLoader
 	events       func(context.Context, audit.Event)
+	observer     func(ctx context.Context, op string) (context.Context, func(error))
 
 	passwords      password.Hasher
 	credentials    CredentialStore
@@ -362,6 +363,24 @@ func WithEvents(f func(context.Context, audit.Event)) Option {
 			return configError("WithEvents", "nil function")
 		}
 		c.events = f
+		return nil
+	}
+}
+
+// WithObserver sets a function told of each [Auth.Verify], [Auth.Login]
+// and [Auth.Refresh] as it starts, with op "verify", "login" or
+// "refresh". The context it returns replaces the operation's own (a tracer
+// starts a span there, so that the store calls of the operation nest in
+// it), and the function it returns is called once when the operation ends,
+// with its error (nil on success). It runs on every verification: keep it
+// fast. Module github.com/jwtkit/auth/otelauth builds OpenTelemetry
+// metrics and spans on it. Default none, which costs nothing.
+func WithObserver(f func(ctx context.Context, op string) (context.Context, func(err error))) Option {
+	return func(c *config) error {
+		if f == nil {
+			return configError("WithObserver", "nil function")
+		}
+		c.observer = f
 		return nil
 	}
 }

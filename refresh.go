@@ -141,6 +141,17 @@ func minTime(a, b time.Time) time.Time {
 // issues nothing: the presented token keeps its state. Without
 // [WithClaimsLoader] it returns an error matching [ErrConfig].
 func (a *Auth) Refresh(ctx context.Context, token string, client Client) (*Tokens, error) {
+	if o := a.cfg.observer; o != nil {
+		ctx, done := o(ctx, "refresh")
+		t, err := a.refresh(ctx, token, client)
+		done(err)
+		return t, err
+	}
+	return a.refresh(ctx, token, client)
+}
+
+// refresh is Refresh without the observer.
+func (a *Auth) refresh(ctx context.Context, token string, client Client) (*Tokens, error) {
 	if a.cfg.claimsLoader == nil {
 		return nil, errNoClaimsLoader
 	}

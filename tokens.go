@@ -140,6 +140,17 @@ var b64urlAlphabet = func() (t [256]bool) {
 // When the key source or the revocation check fails, Verify returns an
 // error matching [ErrUnavailable] instead: the token was not judged.
 func (a *Auth) Verify(ctx context.Context, token string) (*Claims, error) {
+	if o := a.cfg.observer; o != nil {
+		ctx, done := o(ctx, "verify")
+		c, err := a.verify(ctx, token)
+		done(err)
+		return c, err
+	}
+	return a.verify(ctx, token)
+}
+
+// verify is Verify without the observer.
+func (a *Auth) verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > a.cfg.maxTokenSize {
 		return nil, errTokenTooLarge
 	}
