@@ -42,3 +42,7 @@ func TestMemoryThrottle(t *testing.T) {
 		return th
 	})
 }
+
+func TestMemoryKeyStore(t *testing.T) {
+	authtest.TestKeyStore(t, func(t *testing.T) authstore.KeyStore { return &memstore.Keys{} })
+}

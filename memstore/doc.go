@@ -1,6 +1,7 @@
 // Package memstore holds the in-memory stores of package auth, its
 // defaults: [Store] is an authstore.RefreshStore, an
-// authstore.RevocationStore and an authstore.OneTimeStore, and [Throttle] an authstore.Throttle. They
+// authstore.RevocationStore and an authstore.OneTimeStore, [Keys] an
+// authstore.KeyStore, and [Throttle] an authstore.Throttle. They
 // serve one process only: every session is lost at a restart, and instances
 // behind a load balancer need a shared store (modules sqlstore and
 // redisstore). Memory stays bounded without help: see [Store] and
