@@ -53,6 +53,12 @@ const (
 	// EmailVerified: a verification link confirmed a user's e-mail
 	// address.
 	EmailVerified Kind = "email_verified"
+	// KeyCreated: this instance made the next signing key and added it to
+	// the shared key store (package keyrotation). Reason is its kid.
+	KeyCreated Kind = "key_created"
+	// KeyActivated: this instance started signing with another key of the
+	// shared key store. Reason is its kid.
+	KeyActivated Kind = "key_activated"
 )
 
 // Event is one security event.
