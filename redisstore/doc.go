@@ -1,14 +1,16 @@
 // Package redisstore keeps the sessions and their refresh tokens, the
 // access-token revocations, the single-use tokens (password reset, e-mail
-// verification) and the login throttle of
+// verification), the signing keys and the login throttle of
 // [github.com/jwtkit/auth] in Redis, shared by every instance of a service,
 // on a single server or on Redis Cluster alike. It needs Redis 7.0 or
 // later, or a compatible server. Of the library it imports only the store
 // contract, [github.com/jwtkit/auth/authstore].
 //
-// [Store] is an [authstore.RefreshStore], an [authstore.RevocationStore]
-// and an [authstore.OneTimeStore]; [Throttle] is an [authstore.Throttle].
-// Both take any [redis.UniversalClient]:
+// [Store] is an [authstore.RefreshStore], an [authstore.RevocationStore],
+// an [authstore.OneTimeStore] and an [authstore.KeyStore], whose signing
+// keys (sealed by the library) every instance loads and rotates together;
+// [Throttle] is an [authstore.Throttle]. Both take any
+// [redis.UniversalClient]:
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
 //	// or redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
@@ -52,9 +54,15 @@
 //	P purge         zset     the purge index: routes, scored by a lower bound of their
 //	                         earliest due time
 //	P throttle:KEY  string   a throttle key's theoretical arrival time
+//	P{keys}:signing hash     the signing keys: a field per generation (decimal) holding the
+//	                         key's JSON record: kid, alg, sealed (base64), created, active
+//	P{keys}:kids    hash     each signing key's kid to its generation, so that a kid is stored once
 //
 // Times are stored as decimal microseconds since the Unix epoch, and come
-// back in UTC, equal to what was stored to the microsecond.
+// back in UTC, equal to what was stored to the microsecond. The signing
+// keys belong to no user: their two hashes carry the hash tag {keys}
+// instead of a route (which has [authstore.RouteLen] characters, so never
+// reads "keys").
 //
 // # Redis Cluster
 //
@@ -66,11 +74,15 @@
 // SaveOneTime, ConsumeOneTime and RevokeOneTime likewise, so consuming a
 // one-time token (read, check purpose and expiry against the caller's
 // time, delete) is indivisible and one round trip; each Throttle method on
-// its one key. Users whose routes lie in different slots never contend. A
-// few scripts read keys whose names they build from the route's prefix
-// (the session of a token, the sessions of a user, the one-time tokens of
-// a purpose index): those keys are in the same slot, which Redis Cluster
-// allows.
+// its one key. The signing keys live in the one slot of {keys}: AddKey is
+// one script that checks the kids hash and stores the record with HSETNX,
+// so of concurrent additions of one generation exactly one succeeds and a
+// duplicate kid is refused atomically; Keys is one HGETALL, sorted by
+// generation in Go; DeleteKeys is one script. Users whose routes lie in
+// different slots never contend. A few scripts read keys whose names they
+// build from the route's prefix (the session of a token, the sessions of a
+// user, the one-time tokens of a purpose index): those keys are in the
+// same slot, which Redis Cluster allows.
 //
 // The purge index, P purge, lives in a slot of its own. It is not part of
 // any atomic operation, so its writes are separate commands: CreateSession,
@@ -108,7 +120,9 @@
 // its time plus [authstore.MaxAccessTTL] plus [authstore.MaxLeeway]; a
 // throttle key when its credit is fully restored. Memory is thus bounded by
 // the sessions, one-time tokens and revocations that can still matter, even
-// if Purge never runs. Purge deletes revoked sessions, which would
+// if Purge never runs. The signing keys are the exception: a handful of
+// records with no expiry, which [Store.DeleteKeys] deletes once no token
+// can carry them, and Purge leaves alone. Purge deletes revoked sessions, which would
 // otherwise stay (recognisably revoked) until their ExpiresAt, and expired
 // tokens and sessions before Redis would; it also removes an expired
 // token's state from its session's hash, where it would otherwise stay
@@ -128,8 +142,10 @@
 // A method returns an error for a failure of Redis or of the context, or a
 // call that breaks a precondition of the contract (a duplicate session id
 // or token hash, a token of another session, a one-time token without a
-// purpose or a user); the message begins with "redisstore: " and wraps the
-// cause. A missing record is never an error: redis.Nil does not escape.
+// purpose or a user, a signing key with a stored kid or without a kid,
+// an algorithm, a sealed key or a generation of at least 1); the message
+// begins with "redisstore: " and wraps the cause. A generation of a
+// signing key that is taken already is no error: AddKey returns false. A missing record is never an error: redis.Nil does not escape.
 // The write that follows a successful script, lowering the route's score
 // in the purge index, cannot make the operation fail; if it is lost, the
 // route's due items wait for the score the route already had (at worst

@@ -276,6 +276,12 @@ func TestErrors(t *testing.T) {
 			return err
 		}(),
 		"RevokeOneTime": func() error { _, err := ds.RevokeOneTime(ctx, user, "password_reset"); return err }(),
+		"AddKey": func() error {
+			_, err := ds.AddKey(ctx, authstore.KeyRecord{Generation: 1, ID: uuid.NewString(), Algorithm: "EdDSA", Sealed: []byte{1}, CreatedAt: now, ActiveAt: now})
+			return err
+		}(),
+		"Keys":       func() error { _, err := ds.Keys(ctx); return err }(),
+		"DeleteKeys": func() error { _, err := ds.DeleteKeys(ctx, 2); return err }(),
 	} {
 		if err == nil || !strings.HasPrefix(err.Error(), "redisstore: ") || errors.Is(err, redis.Nil) {
 			t.Errorf("%s with Redis down = %v; want an error beginning with redisstore:", name, err)
@@ -285,5 +291,8 @@ func TestErrors(t *testing.T) {
 	cancel()
 	if _, err := ds.Purge(cancelled, now, 10); !errors.Is(err, context.Canceled) {
 		t.Errorf("Purge(cancelled) = %v; want context.Canceled", err)
+	}
+	if _, err := ds.Keys(cancelled); !errors.Is(err, context.Canceled) {
+		t.Errorf("Keys(cancelled) = %v; want context.Canceled", err)
 	}
 }

@@ -29,6 +29,8 @@ import (
 //	PREFIX{ROUTE}:op:PURPOSE  sorted set: one-time token ids of PURPOSE by key expiry (ms)
 //	PREFIX purge              sorted set: routes by a lower bound of their earliest due time
 //	PREFIX throttle:KEY       string: a throttle key's theoretical arrival time
+//	PREFIX{keys}:signing      hash: generation (decimal) to a signing key's record (see keyEntry)
+//	PREFIX{keys}:kids         hash: kid to generation, so that a kid is stored once
 //
 // Field names of a session hash: u user id, c created, e expires, r
 // refreshed, v revoked (absent while live), a user agent, d address, and
@@ -43,6 +45,11 @@ import (
 // its last token, and the scripts drop the index entries of tokens that are
 // gone. A route is one user's in practice; the scripts still compare the
 // user id of each token, as they do for sessions.
+//
+// The signing keys belong to no user: their two hashes share the hash tag
+// {keys}, and so one slot, which no route's can be mistaken for (a route
+// has [authstore.RouteLen] characters). The scripts write both hashes
+// together; neither expires: DeleteKeys deletes the keys.
 const (
 	tokenKey    = "t:"
 	sessionKey  = "f:"
@@ -55,7 +62,16 @@ const (
 	purposeKey  = "op:"
 	purgeKey    = "purge"
 	throttleKey = "throttle:"
+
+	signingKeysKey = "{keys}:signing"
+	keyIDsKey      = "{keys}:kids"
 )
+
+// signingKeys returns the names of the hash of the signing keys' records
+// and of the hash of their kids.
+func (c *config) signingKeys() (records, ids string) {
+	return c.prefix + signingKeysKey, c.prefix + keyIDsKey
+}
 
 // routePrefix returns the prefix of every key of route.
 func (c *config) routePrefix(route string) string { return c.prefix + "{" + route + "}:" }

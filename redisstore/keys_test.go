@@ -69,8 +69,9 @@ func TestKeySlot(t *testing.T) {
 // TestHashTags exercises every operation of a store and a throttle for two
 // users, then checks with SCAN that each key of a user carries the user's
 // hash tag, {RouteFor(user)}, and so lies in the slot of the route, and
-// that the only other key of the store is its purge index. On a cluster it
-// also asks the server for each key's slot.
+// that the only other keys of the store are its purge index and the two
+// hashes of the signing keys, in the slot of the tag {keys}. On a cluster
+// it also asks the server for each key's slot.
 func TestHashTags(t *testing.T) {
 	t.Run("single", func(t *testing.T) { testHashTags(t, newClient(t)) })
 	t.Run("cluster", func(t *testing.T) { testHashTags(t, newClusterClient(t)) })
@@ -102,6 +103,18 @@ func testHashTags(t *testing.T, c redis.UniversalClient) {
 	if _, err := th.Fail(ctx, "login:alice@example.com", now); err != nil {
 		t.Fatal(err)
 	}
+	for gen := int64(1); gen <= 2; gen++ {
+		key := authstore.KeyRecord{Generation: gen, ID: uuid.NewString(), Algorithm: "EdDSA", Sealed: []byte{1}, CreatedAt: now, ActiveAt: now}
+		if _, err := s.AddKey(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Keys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeleteKeys(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
 
 	keys, err := scanKeys(ctx, c, prefix)
 	if err != nil {
@@ -120,6 +133,17 @@ func testHashTags(t *testing.T, c redis.UniversalClient) {
 			continue
 		case strings.HasPrefix(rest, "throttle:"):
 			kinds["throttle"]++
+			continue
+		case rest == "{keys}:signing" || rest == "{keys}:kids":
+			kinds[rest]++
+			if got, want := keySlot(key), keySlot("keys"); got != want {
+				t.Errorf("keySlot(%q) = %d; want %d, the slot of the tag keys", key, got, want)
+			}
+			if cc, ok := c.(*redis.ClusterClient); ok {
+				if got, err := cc.ClusterKeySlot(ctx, key).Result(); err != nil || int(got) != keySlot("keys") {
+					t.Errorf("CLUSTER KEYSLOT %q = %d, %v; want %d", key, got, err, keySlot("keys"))
+				}
+			}
 			continue
 		}
 		if len(rest) < authstore.RouteLen+3 || rest[0] != '{' || rest[authstore.RouteLen+1:authstore.RouteLen+3] != "}:" {
@@ -148,7 +172,7 @@ func testHashTags(t *testing.T, c redis.UniversalClient) {
 			}
 		}
 	}
-	for _, kind := range []string{"t", "f", "fams", "due", "pb", "d", "cut", "o", "op", "purge", "throttle"} {
+	for _, kind := range []string{"t", "f", "fams", "due", "pb", "d", "cut", "o", "op", "purge", "throttle", "{keys}:signing", "{keys}:kids"} {
 		if kinds[kind] == 0 {
 			t.Errorf("no key of kind %q among %d keys; the test does not cover it", kind, len(keys))
 		}

@@ -5,7 +5,8 @@ import "github.com/redis/go-redis/v9"
 // The Lua scripts. Each runs atomically on the node that serves the slot of
 // its first key. Every key a script declares or builds begins with one
 // route's prefix ("PREFIX{ROUTE}:"), so every key it touches is in that one
-// slot; the scripts build some names (a session found through a token, the
+// slot, except in the signing-key scripts, whose two keys share the hash
+// tag {keys} instead; the scripts build some names (a session found through a token, the
 // sessions of a user, the one-time tokens of a purpose index) from that
 // prefix, which Redis Cluster allows because they hash to the slot of the
 // declared keys. The Lua code calls a session by its older name (fid,
@@ -399,6 +400,49 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
     redis.call('ZREM', KEYS[1], id)
     n = n + 1
   end
+end
+return n
+`)
+
+// addKeyScript stores a signing key's record under its generation unless
+// the generation is taken (HSETNX), and records its kid. It returns 1 when
+// it stored the key, 0 when the generation is taken, and 2 when the kid is
+// stored already, under any generation; in the last two cases it changes
+// nothing.
+//
+// KEYS: records, kids. ARGV: generation, kid, record.
+var addKeyScript = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return 2 end
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[3]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+return 1
+`)
+
+// deleteKeysScript deletes the signing keys whose generation is below a
+// bound, records and kids, and returns how many records it deleted.
+// Generations may exceed 2^53, where Lua numbers lose digits, so the
+// script compares the decimal strings themselves, as Go formats int64s:
+// no leading zeros, a generation at least 1, the bound with a sign when
+// negative.
+//
+// KEYS: records, kids. ARGV: bound.
+var deleteKeysScript = redis.NewScript(`
+local function below(g, b)
+  if string.sub(b, 1, 1) == '-' then return false end
+  if #g ~= #b then return #g < #b end
+  for i = 1, #g do
+    local x, y = string.byte(g, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return false
+end
+local kids = redis.call('HGETALL', KEYS[2])
+for i = 1, #kids, 2 do
+  if below(kids[i + 1], ARGV[1]) then redis.call('HDEL', KEYS[2], kids[i]) end
+end
+local n = 0
+for _, g in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if below(g, ARGV[1]) then n = n + redis.call('HDEL', KEYS[1], g) end
 end
 return n
 `)

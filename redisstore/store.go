@@ -14,10 +14,12 @@ import (
 	"github.com/jwtkit/auth/authstore"
 )
 
-// Store is an [authstore.RefreshStore], an [authstore.RevocationStore] and
-// an [authstore.OneTimeStore] kept in Redis, a single server or a Redis
-// Cluster: every operation on a user's data runs in the hash slot of the
-// user's routing key (see the package documentation). It is safe for
+// Store is an [authstore.RefreshStore], an [authstore.RevocationStore], an
+// [authstore.OneTimeStore] and an [authstore.KeyStore] kept in Redis, a
+// single server or a Redis Cluster: every operation on a user's data runs
+// in the hash slot of the user's routing key, and every operation on the
+// signing keys in the slot of the hash tag {keys} (see the package
+// documentation). It is safe for
 // concurrent use, and any number of instances may share one Redis. The
 // zero value is not usable; call [New].
 //

@@ -39,6 +39,9 @@ func TestCluster(t *testing.T) {
 	t.Run("OneTimeStore", func(t *testing.T) {
 		authtest.TestOneTimeStore(t, func(t *testing.T) authstore.OneTimeStore { return newStore(t, c) })
 	})
+	t.Run("KeyStore", func(t *testing.T) {
+		authtest.TestKeyStore(t, func(t *testing.T) authstore.KeyStore { return newStore(t, c) })
+	})
 	t.Run("Throttle", func(t *testing.T) {
 		authtest.TestThrottle(t, func(t *testing.T, rate authstore.Rate) authstore.Throttle { return newThrottle(t, c, rate) })
 	})

@@ -6,8 +6,13 @@
 // [authstore.OneTimeStore]: the single-use tokens of password-reset and
 // e-mail-verification links are rows of the table one_time_tokens
 // (auth_one_time_tokens by default), of which [Store.ConsumeOneTime]
-// deletes one in a single statement. Of the library the package imports
-// only the store contract, [github.com/jwtkit/auth/authstore].
+// deletes one in a single statement. And it is an [authstore.KeyStore]:
+// the signing keys that the instances of a service share, sealed by the
+// library, are rows of the table signing_keys (auth_signing_keys by
+// default), one per generation, whose primary key lets exactly one of
+// concurrent [Store.AddKey] calls for a generation succeed. Of the library
+// the package imports only the store contract,
+// [github.com/jwtkit/auth/authstore].
 //
 // Open the database with the driver of your choice, build the store, create
 // its tables, and hand it to [github.com/jwtkit/auth.New]:
@@ -65,13 +70,14 @@
 //
 // # Sharded PostgreSQL
 //
-// Every data table leads with the column route, the routing key of the user
-// ([authstore.RouteFor] of the user id), which every refresh token begins with:
-// it is derived from the token alone when a client presents one and from
-// the user id otherwise. Every primary key includes it, and every statement
-// but the purge batches filters on it with one value, so each operation
-// runs in one partition. To distribute the tables with Citus, after
-// Migrate and before storing anything:
+// Every table of user data leads with the column route, the routing key of
+// the user ([authstore.RouteFor] of the user id), which every refresh token
+// begins with: it is derived from the token alone when a client presents
+// one and from the user id otherwise. Every primary key of these tables
+// includes it, and every statement on them but the purge batches filters
+// on it with one value, so each operation runs in one partition. To
+// distribute the tables with Citus, after Migrate and before storing
+// anything:
 //
 //	SELECT create_distributed_table('auth_refresh_families', 'route');
 //	SELECT create_distributed_table('auth_refresh_tokens', 'route', colocate_with => 'auth_refresh_families');
@@ -80,8 +86,15 @@
 //	SELECT create_distributed_table('auth_one_time_tokens', 'route', colocate_with => 'auth_refresh_families');
 //
 // The table auth_sqlstore_migrations stays a local table of the
-// coordinator. [Store.Purge] deletes by expiry across all partitions, in
-// batches. (The module's tests run on single-node PostgreSQL.)
+// coordinator. So may auth_signing_keys, or it becomes a reference table,
+// copied to every node:
+//
+//	SELECT create_reference_table('auth_signing_keys');
+//
+// Do not distribute it: it is tiny (a handful of keys) and global, it has
+// no route, and every instance reads all of it. [Store.Purge] deletes by
+// expiry across all partitions, in batches. (The module's tests run on
+// single-node PostgreSQL.)
 //
 // # Sessions and the schema
 //

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -23,7 +24,8 @@ type migrateTarget struct {
 // TestMigrate checks that Migrate creates the schema once and is
 // idempotent: called twice in a row, and called from five goroutines at
 // once on a fresh database; and that it upgrades a database of schema
-// version 1 (before the one-time tokens) to the newest version.
+// version 1 (before the one-time tokens) and one of version 2 (before the
+// signing keys) to the newest version.
 func TestMigrate(t *testing.T) {
 	const table = sqlstore.DefaultTablePrefix + "sqlstore_migrations"
 	for _, tt := range []struct {
@@ -85,34 +87,44 @@ func TestMigrate(t *testing.T) {
 				}
 				wantMigrated(t, m, s)
 			})
-			t.Run("Upgrade", func(t *testing.T) {
-				m := tt.target(t)
-				s, err := sqlstore.New(m.db, tt.dialect, m.opts...)
-				if err != nil {
-					t.Fatalf("New = %v", err)
-				}
-				if err := s.Migrate(t.Context()); err != nil {
-					t.Fatalf("Migrate() = %v", err)
-				}
-				// Back to version 1: the one-time tokens table goes (with
-				// its indexes), and so does the record of version 2.
-				oneTime := strings.TrimSuffix(m.table, "sqlstore_migrations") + "one_time_tokens"
-				for _, stmt := range []string{"DROP TABLE " + oneTime, "DELETE FROM " + m.table + " WHERE version > 1"} {
-					if _, err := m.db.ExecContext(t.Context(), stmt); err != nil {
-						t.Fatalf("%s: %v", stmt, err)
+			// The tables that each version after the first creates.
+			added := map[int]string{2: "one_time_tokens", 3: "signing_keys"}
+			for _, from := range []int{1, 2} {
+				t.Run(fmt.Sprintf("UpgradeFrom%d", from), func(t *testing.T) {
+					m := tt.target(t)
+					s, err := sqlstore.New(m.db, tt.dialect, m.opts...)
+					if err != nil {
+						t.Fatalf("New = %v", err)
 					}
-				}
-				if err := s.Migrate(t.Context()); err != nil {
-					t.Fatalf("Migrate() of a version 1 database = %v; want nil", err)
-				}
-				wantMigrated(t, m, s)
-			})
+					if err := s.Migrate(t.Context()); err != nil {
+						t.Fatalf("Migrate() = %v", err)
+					}
+					// Back to version from: the tables of the later
+					// versions go (with their indexes), and so do the
+					// records of those versions.
+					var stmts []string
+					for v := from + 1; v <= len(added)+1; v++ {
+						stmts = append(stmts, "DROP TABLE "+strings.TrimSuffix(m.table, "sqlstore_migrations")+added[v])
+					}
+					stmts = append(stmts, fmt.Sprintf("DELETE FROM %s WHERE version > %d", m.table, from))
+					for _, stmt := range stmts {
+						if _, err := m.db.ExecContext(t.Context(), stmt); err != nil {
+							t.Fatalf("%s: %v", stmt, err)
+						}
+					}
+					if err := s.Migrate(t.Context()); err != nil {
+						t.Fatalf("Migrate() of a version %d database = %v; want nil", from, err)
+					}
+					wantMigrated(t, m, s)
+				})
+			}
 		})
 	}
 }
 
 // wantMigrated checks that the migrations table records each version
-// once, and that the store works, one-time tokens included.
+// once, and that the store works, one-time tokens and signing keys
+// included.
 func wantMigrated(t *testing.T, m migrateTarget, s *sqlstore.Store) {
 	t.Helper()
 	rows, err := m.db.QueryContext(t.Context(), "SELECT version, name FROM "+m.table+" ORDER BY version")
@@ -135,7 +147,7 @@ func wantMigrated(t *testing.T, m migrateTarget, s *sqlstore.Store) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"init", "one_time_tokens"}; !slices.Equal(got, want) {
+	if want := []string{"init", "one_time_tokens", "signing_keys"}; !slices.Equal(got, want) {
 		t.Errorf("%s = %v; want %v", m.table, got, want)
 	}
 	if _, err := s.Sessions(t.Context(), "someone", time.Now()); err != nil {
@@ -143,5 +155,8 @@ func wantMigrated(t *testing.T, m migrateTarget, s *sqlstore.Store) {
 	}
 	if _, err := s.RevokeOneTime(t.Context(), "someone", "password_reset"); err != nil {
 		t.Errorf("RevokeOneTime() after Migrate = %v; want nil", err)
+	}
+	if keys, err := s.Keys(t.Context()); err != nil || len(keys) != 0 {
+		t.Errorf("Keys() after Migrate = %v, %v; want none, nil", keys, err)
 	}
 }

@@ -18,7 +18,7 @@ const DefaultTablePrefix = "auth_"
 // lower-case ASCII letters, digits and underscores, not starting with a
 // digit. The default is [DefaultTablePrefix] ("auth_"): the tables are then
 // auth_refresh_families, auth_refresh_tokens, auth_denied_tokens,
-// auth_revocation_cutoffs, auth_one_time_tokens and
+// auth_revocation_cutoffs, auth_one_time_tokens, auth_signing_keys and
 // auth_sqlstore_migrations.
 func WithTablePrefix(prefix string) Option {
 	return func(c *config) { c.prefix = prefix }

@@ -8,7 +8,8 @@ import "fmt"
 // bind by position and drivers that bind $N by number both work. Every
 // statement on refresh tokens, revocations and one-time tokens filters by
 // route, the distribution column (see the package documentation), except
-// the purge batches. A session is a row of the {families} table, and its
+// the purge batches; the signing keys belong to no user and have no
+// route. A session is a row of the {families} table, and its
 // id the family_id of its tokens: the schema keeps the names it was
 // created with.
 type queries struct {
@@ -38,6 +39,10 @@ type queries struct {
 	saveOneTime          string // one-time tokens: the same text in both dialects
 	consumeOneTime       string // one DELETE ... RETURNING: the consumption is atomic
 	revokeOneTime        string
+	addKey               string // signing keys: the same text in both dialects
+	keyIDStored          string
+	keys                 string
+	deleteKeys           string
 	migrationsTable      string
 	lockMigrations       string
 	appliedMigrations    string
@@ -87,6 +92,18 @@ WHERE route = $1 AND token_hash = $2 AND purpose = $3 AND expires_at > $4
 RETURNING user_id, expires_at`),
 
 		revokeOneTime: x(`DELETE FROM {onetime} WHERE route = $1 AND user_id = $2 AND purpose = $3`),
+
+		// Of concurrent insertions of one generation, one inserts the row;
+		// the others find the primary key taken and insert nothing
+		// (PostgreSQL: they wait for the winner's commit first; SQLite: for
+		// the write lock). A kid stored already fails the statement: its
+		// UNIQUE constraint is no arbiter of ON CONFLICT.
+		addKey: x(`INSERT INTO {keys} (generation, kid, alg, sealed, created_at, active_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (generation) DO NOTHING`),
+		keyIDStored: x(`SELECT EXISTS (SELECT 1 FROM {keys} WHERE kid = $1)`),
+		keys:        x(`SELECT generation, kid, alg, sealed, created_at, active_at FROM {keys} ORDER BY generation`),
+		deleteKeys:  x(`DELETE FROM {keys} WHERE generation < $1`),
 
 		appliedMigrations: x(`SELECT version FROM {migrations}`),
 		recordMigration:   x(`INSERT INTO {migrations} (version, name) VALUES ($1, $2)`),

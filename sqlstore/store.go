@@ -11,9 +11,10 @@ import (
 )
 
 // Store keeps sessions and their refresh tokens ([authstore.RefreshStore]),
-// access-token revocations ([authstore.RevocationStore]) and single-use
-// tokens ([authstore.OneTimeStore]) in a PostgreSQL or SQLite database
-// through [database/sql]. Build one with
+// access-token revocations ([authstore.RevocationStore]), single-use
+// tokens ([authstore.OneTimeStore]) and the signing keys that the
+// instances of a service share ([authstore.KeyStore]) in a PostgreSQL or
+// SQLite database through [database/sql]. Build one with
 // [New] and create its tables with [Store.Migrate]. A Store is immutable
 // and safe for concurrent use; it holds no connection of its own: every
 // method borrows one from the [sql.DB] for the length of one statement or
@@ -34,8 +35,8 @@ var (
 // and the prefix of its index and trigger names. The table of sessions is
 // named refresh_families, as the schema has always named it.
 type names struct {
-	families, tokens, denied, cutoffs, onetime, migrations string
-	prefix, schema                                         string
+	families, tokens, denied, cutoffs, onetime, keys, migrations string
+	prefix, schema                                               string
 }
 
 // Name suffixes of the store's tables.
@@ -45,6 +46,7 @@ const (
 	deniedTable     = "denied_tokens"
 	cutoffsTable    = "revocation_cutoffs"
 	oneTimeTable    = "one_time_tokens"
+	keysTable       = "signing_keys"
 	migrationsTable = "sqlstore_migrations"
 	// longestSuffix is the longest name the migrations give an object,
 	// less the prefix.
@@ -100,6 +102,7 @@ func New(db *sql.DB, d Dialect, opts ...Option) (*Store, error) {
 		denied:     qualify(deniedTable),
 		cutoffs:    qualify(cutoffsTable),
 		onetime:    qualify(oneTimeTable),
+		keys:       qualify(keysTable),
 		migrations: qualify(migrationsTable),
 		prefix:     c.prefix,
 		schema:     c.schema,
@@ -139,6 +142,7 @@ func (n names) expand(d Dialect, tmpl string) string {
 		"{denied}", n.denied,
 		"{cutoffs}", n.cutoffs,
 		"{onetime}", n.onetime,
+		"{keys}", n.keys,
 		"{migrations}", n.migrations,
 		"{prefix}", n.prefix,
 		"{greatest}", greatest,

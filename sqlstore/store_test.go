@@ -262,6 +262,19 @@ func TestDriverErrors(t *testing.T) {
 			}
 			_, err = s.RevokeOneTime(ctx, user, oneTime.Purpose)
 			check("RevokeOneTime", err)
+			key := authstore.KeyRecord{Generation: 1, ID: uuid.NewString(), Algorithm: "EdDSA", Sealed: []byte{1}, CreatedAt: now, ActiveAt: now}
+			added, err := s.AddKey(ctx, key)
+			check("AddKey", err)
+			if added {
+				t.Errorf("AddKey on missing tables: added = true")
+			}
+			keys, err := s.Keys(ctx)
+			check("Keys", err)
+			if keys != nil {
+				t.Errorf("Keys on missing tables = %v; want nil", keys)
+			}
+			_, err = s.DeleteKeys(ctx, 2)
+			check("DeleteKeys", err)
 		})
 	}
 }

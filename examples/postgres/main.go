@@ -15,7 +15,11 @@
 //	{"accessToken":"eyJ…","expiresIn":900,"refreshToken":"…","user":{…}}
 //
 // Configuration: DATABASE_URL (required), REDIS_URL (optional), and every
-// variable of examples/basic. Tables are created at start.
+// variable of examples/basic. Tables are created at start. With
+// AUTH_KEY_ENCRYPTION_KEY (base64 of 32 bytes) and AUTH_KEY_ROTATION (a Go
+// duration) both set, the signing keys of AUTH_ALG live sealed in
+// PostgreSQL and every instance rotates them on that schedule (package
+// keyrotation); AUTH_SECRET and AUTH_PRIVATE_KEY_FILE are then unused.
 //
 // # Starting a service of your own
 //
@@ -45,6 +49,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -55,7 +60,9 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the PostgreSQL driver
 	"github.com/redis/go-redis/v9"
 
+	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/examples/refserver"
+	"github.com/jwtkit/auth/keyrotation"
 	"github.com/jwtkit/auth/redisstore"
 	"github.com/jwtkit/auth/sqlstore"
 )
@@ -70,13 +77,16 @@ func main() {
 // instance is one server process's worth of state.
 type instance struct {
 	server *refserver.Server
-	close  func()
+	// keys rotates the signing keys through the database when
+	// AUTH_KEY_ENCRYPTION_KEY and AUTH_KEY_ROTATION are set; nil otherwise.
+	keys  *keyrotation.Rotator
+	close func()
 }
 
 // newInstance connects to the stores that getenv names and builds the
-// server on them. schema, when set, keeps every table in that PostgreSQL
+// server on them; rotation options, if any, go to the key rotation. schema, when set, keeps every table in that PostgreSQL
 // schema (tests give each run its own).
-func newInstance(ctx context.Context, cfg *refserver.Config, getenv func(string) string, logger *slog.Logger) (*instance, error) {
+func newInstance(ctx context.Context, cfg *refserver.Config, getenv func(string) string, logger *slog.Logger, rotation ...keyrotation.Option) (*instance, error) {
 	dsn := getenv("DATABASE_URL")
 	if dsn == "" {
 		return nil, errors.New("DATABASE_URL is required")
@@ -117,6 +127,21 @@ func newInstance(ctx context.Context, cfg *refserver.Config, getenv func(string)
 		closeAll()
 		return nil, err
 	}
+	rotator, err := newRotator(ctx, cfg, getenv, store, logger, rotation...)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	if rotator != nil {
+		cfg.Keys = rotator.KeySet()
+		rctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = rotator.Run(rctx)
+		}()
+		closers = append([]func(){func() { stop(); <-done }}, closers...)
+	}
 	backend := refserver.Backend{Users: users, Refresh: store, Revocation: store, OneTime: store}
 	if url := getenv("REDIS_URL"); url != "" {
 		ropts, err := redis.ParseURL(url)
@@ -147,7 +172,45 @@ func newInstance(ctx context.Context, cfg *refserver.Config, getenv func(string)
 		closeAll()
 		return nil, err
 	}
-	return &instance{server: srv, close: closeAll}, nil
+	return &instance{server: srv, keys: rotator, close: closeAll}, nil
+}
+
+// newRotator returns the rotation of the signing keys through store that
+// AUTH_KEY_ENCRYPTION_KEY (base64 of 32 bytes) and AUTH_KEY_ROTATION (a Go
+// duration) ask for, or nil when neither is set: the keys of AUTH_SECRET or
+// AUTH_PRIVATE_KEY_FILE then sign as in examples/basic. New keys are of
+// AUTH_ALG, published a quarter of the rotation period before they sign,
+// and kept published for an access-token lifetime plus that quarter after
+// they stop.
+func newRotator(ctx context.Context, cfg *refserver.Config, getenv func(string) string, store authstore.KeyStore, logger *slog.Logger, opts ...keyrotation.Option) (*keyrotation.Rotator, error) {
+	kekText, every := getenv("AUTH_KEY_ENCRYPTION_KEY"), getenv("AUTH_KEY_ROTATION")
+	switch {
+	case kekText == "" && every == "":
+		return nil, nil
+	case kekText == "":
+		return nil, errors.New("AUTH_KEY_ENCRYPTION_KEY: required with AUTH_KEY_ROTATION")
+	case every == "":
+		return nil, errors.New("AUTH_KEY_ROTATION: required with AUTH_KEY_ENCRYPTION_KEY")
+	}
+	kek, err := base64.StdEncoding.DecodeString(kekText)
+	if err != nil || len(kek) != keyrotation.KeyEncryptionKeySize {
+		return nil, fmt.Errorf("AUTH_KEY_ENCRYPTION_KEY: not base64 of %d bytes", keyrotation.KeyEncryptionKeySize)
+	}
+	period, err := time.ParseDuration(every)
+	if err != nil || period <= 0 {
+		return nil, fmt.Errorf("AUTH_KEY_ROTATION: %q is not a positive Go duration", every)
+	}
+	p := keyrotation.Policy{
+		Algorithm: cfg.Keys.SigningKey().Algorithm(),
+		Every:     period,
+		Publish:   period / 4,
+		Retain:    cfg.AccessTTL + period/4,
+	}
+	r, err := keyrotation.New(ctx, store, kek, p, append([]keyrotation.Option{keyrotation.WithLogger(logger)}, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("AUTH_KEY_ROTATION: %w", err)
+	}
+	return r, nil
 }
 
 func run(ctx context.Context, getenv func(string) string, stderr io.Writer) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/base64"
 	"encoding/hex"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/jwtkit/auth/examples/refserver"
 	"github.com/jwtkit/auth/internal/testenv"
+	"github.com/jwtkit/auth/keyrotation"
 	"github.com/jwtkit/auth/password"
 )
 
@@ -32,6 +34,7 @@ func randomName(prefix string) string {
 type cluster struct {
 	env   map[string]string
 	nodes []*httptest.Server
+	insts []*instance
 }
 
 type clusterOpts struct {
@@ -40,6 +43,7 @@ type clusterOpts struct {
 	dbProxy   *faultProxy // route PostgreSQL through this proxy
 	redisVia  *faultProxy // route Redis through this proxy
 	env       map[string]string
+	rotation  []keyrotation.Option // for the key rotation of every instance
 }
 
 // freshSchema creates a schema of a random name beginning with prefix on
@@ -86,7 +90,7 @@ func newCluster(t *testing.T, o clusterOpts) *cluster {
 			t.Fatal(err)
 		}
 		cfg.BcryptCost = password.MinCost
-		inst, err := newInstance(context.Background(), cfg, func(k string) string { return env[k] }, quiet)
+		inst, err := newInstance(context.Background(), cfg, func(k string) string { return env[k] }, quiet, o.rotation...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,6 +100,7 @@ func newCluster(t *testing.T, o clusterOpts) *cluster {
 			inst.close()
 		})
 		c.nodes = append(c.nodes, srv)
+		c.insts = append(c.insts, inst)
 	}
 	return c
 }
@@ -238,9 +243,13 @@ func TestConfigErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, env := range map[string]map[string]string{
-		"no database":  {},
-		"bad database": {"DATABASE_URL": "postgres://127.0.0.1:1/none?sslmode=disable&connect_timeout=1"},
-		"bad redis":    {"DATABASE_URL": testenv.PostgresURL(t), "REDIS_URL": "not a url"},
+		"no database":                           {},
+		"bad database":                          {"DATABASE_URL": "postgres://127.0.0.1:1/none?sslmode=disable&connect_timeout=1"},
+		"bad redis":                             {"DATABASE_URL": testenv.PostgresURL(t), "REDIS_URL": "not a url"},
+		"rotation without a key-encryption key": {"DATABASE_URL": testenv.PostgresURL(t), "AUTH_KEY_ROTATION": "1h"},
+		"key-encryption key without rotation":   {"DATABASE_URL": testenv.PostgresURL(t), "AUTH_KEY_ENCRYPTION_KEY": base64.StdEncoding.EncodeToString(make([]byte, 32))},
+		"short key-encryption key":              {"DATABASE_URL": testenv.PostgresURL(t), "AUTH_KEY_ENCRYPTION_KEY": "c2hvcnQ=", "AUTH_KEY_ROTATION": "1h"},
+		"bad rotation period":                   {"DATABASE_URL": testenv.PostgresURL(t), "AUTH_KEY_ENCRYPTION_KEY": base64.StdEncoding.EncodeToString(make([]byte, 32)), "AUTH_KEY_ROTATION": "-1h"},
 	} {
 		inst, err := newInstance(context.Background(), cfg, func(k string) string { return env[k] }, quiet)
 		if err == nil || strings.Contains(err.Error(), "\n") {
