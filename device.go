@@ -64,7 +64,7 @@ func (a *Auth) issueDevice(account string, now time.Time) (string, time.Time, er
 	h, _ := json.Marshal(header{Alg: string(key.alg), Kid: key.id, Typ: deviceTokenType}) // strings only
 	p, _ := json.Marshal(deviceClaims{a.cfg.issuer, a.cfg.audience, account, id.String(), now.Unix(), exp.Unix()})
 	input := b64url.EncodeToString(h) + "." + b64url.EncodeToString(p)
-	sig, err := key.info.method.Sign(input, key.signer)
+	sig, err := key.sign(input)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("auth: sign device token: %w", err)
 	}

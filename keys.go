@@ -106,7 +106,7 @@ type Key struct {
 	id     string
 	alg    Algorithm
 	info   algInfo
-	signer any              // []byte for HMAC, a private key otherwise; nil for verify-only
+	signer any              // []byte for HMAC, a private key or external crypto.Signer otherwise; nil for verify-only
 	verify any              // []byte for HMAC, a public key otherwise
 	public crypto.PublicKey // nil for HMAC
 	header string           // base64url JOSE header of the tokens it signs
@@ -177,8 +177,13 @@ func newKey(alg Algorithm, signer, public any, opts []KeyOption) (*Key, error) {
 		k.verify, k.public = pub, pub
 		if signer != nil {
 			k.signer = signer
-			if err := checkKeyPair(k); err != nil {
-				return nil, err
+			// An external signer (see inMemory) is not called here: a
+			// KMS round trip at construction is not wanted, and each of
+			// its signatures is verified when it signs (see Key.sign).
+			if inMemory(signer) {
+				if err := checkKeyPair(k); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -311,9 +316,40 @@ func NewHMACKey(alg Algorithm, secret []byte, opts ...KeyOption) (*Key, error) {
 	return newKey(alg, secret, nil, opts)
 }
 
-// NewPrivateKey returns a signing key for alg from a private key:
-// *rsa.PrivateKey for RS* and PS*, *ecdsa.PrivateKey on the matching curve
-// for ES*, ed25519.PrivateKey for EdDSA.
+// NewPrivateKey returns a signing key for alg from priv.
+//
+// A private key in memory is checked in full: *rsa.PrivateKey for RS* and
+// PS* (validated), *ecdsa.PrivateKey on the matching curve for ES*,
+// ed25519.PrivateKey for EdDSA (each pair signs and verifies a test
+// message, so halves of two keys are refused).
+//
+// Any other crypto.Signer is an external signer whose private key the
+// process never holds, such as a KMS or HSM client. It is accepted when its
+// Public method returns a key that [NewPublicKey] accepts for alg: an RSA
+// key of 2048 to 16384 bits for RS* and PS*, an ECDSA key on the
+// algorithm's curve for ES*, an Ed25519 key for EdDSA. NewPrivateKey calls
+// Public once and never Sign, so building the key costs no round trip.
+// Tokens are then signed by its Sign method, called with
+// crypto/rand.Reader and:
+//   - RS256/384/512: the SHA-256/384/512 digest and that crypto.Hash,
+//     for a PKCS #1 v1.5 signature;
+//   - PS256/384/512: the digest and an *rsa.PSSOptions with
+//     [rsa.PSSSaltLengthEqualsHash], for a PSS signature;
+//   - ES256/384/512: the digest and its crypto.Hash, for an ASN.1 DER
+//     signature (as [ecdsa.PrivateKey.Sign] returns), which the key
+//     converts to the JWS form;
+//   - EdDSA: the signing input itself and crypto.Hash(0).
+//
+// Sign must be safe for concurrent use. crypto.Signer takes no context, so
+// a signer that makes a network call must bound each call with a timeout
+// of its own. Each signature of an external signer is verified with the
+// public key before a token is issued: a Sign error, a malformed signature
+// or one that does not verify (a KMS key replaced under the application)
+// fails the issue with an error matching [ErrUnavailable], which HTTP
+// answers 503, and nothing is issued.
+//
+// A key that does not fit alg is refused with an error matching
+// [ErrKeyMismatch] or [ErrWeakKey].
 func NewPrivateKey(alg Algorithm, priv crypto.Signer, opts ...KeyOption) (*Key, error) {
 	if priv == nil {
 		return nil, fmt.Errorf("%w: nil private key", ErrKeyMismatch)
@@ -337,9 +373,9 @@ func NewPrivateKey(alg Algorithm, priv crypto.Signer, opts ...KeyOption) (*Key, 
 		if len(p) != ed25519.PrivateKeySize {
 			return nil, fmt.Errorf("%w: Ed25519 private key has %d bytes, need %d", ErrKeyMismatch, len(p), ed25519.PrivateKeySize)
 		}
-	default:
-		return nil, fmt.Errorf("%w: unsupported private key type %T", ErrKeyMismatch, priv)
 	}
+	// An external signer: its public key gets the checks of NewPublicKey
+	// in newKey, and it is never called beyond Public.
 	return newKey(alg, priv, priv.Public(), opts)
 }
 

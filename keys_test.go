@@ -291,7 +291,8 @@ func TestKeyConstructorsRefuse(t *testing.T) {
 		{"RSA key for EdDSA", func() (*auth.Key, error) { return auth.NewPrivateKey(auth.EdDSA, rsaKey) }, auth.ErrKeyMismatch},
 		{"P-256 public for ES384", func() (*auth.Key, error) { return auth.NewPublicKey(auth.ES384, p256.Public()) }, auth.ErrKeyMismatch},
 		{"secret bytes as public key", func() (*auth.Key, error) { return auth.NewPublicKey(auth.EdDSA, fxSecret[:32]) }, auth.ErrKeyMismatch},
-		{"unknown signer type", func() (*auth.Key, error) { return auth.NewPrivateKey(auth.RS256, otherSigner{rsaKey}) }, auth.ErrKeyMismatch},
+		{"external signer with an EC key for RS256", func() (*auth.Key, error) { return auth.NewPrivateKey(auth.RS256, otherSigner{p256}) }, auth.ErrKeyMismatch},
+		{"external signer with a weak RSA key", func() (*auth.Key, error) { return auth.NewPrivateKey(auth.RS256, otherSigner{weak}) }, auth.ErrWeakKey},
 		{"nil private key", func() (*auth.Key, error) { return auth.NewPrivateKey(auth.RS256, nil) }, auth.ErrKeyMismatch},
 		{"nil public key", func() (*auth.Key, error) { return auth.NewPublicKey(auth.RS256, nil) }, auth.ErrKeyMismatch},
 

@@ -8,6 +8,7 @@ package auth_test
 import (
 	"bufio"
 	"context"
+	"crypto"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -224,8 +225,24 @@ func readmeAccount(a *auth.Auth, mux *http.ServeMux, users account.Users, mailer
 	return nil
 }
 
+func readmeKMS(signer crypto.Signer) {
+	// snippet: kms-setup
+	key, err := auth.NewPrivateKey(auth.ES256, signer) // calls signer.Public only, never the KMS
+	if err != nil {
+		log.Fatal(err) // the KMS key does not fit ES256
+	}
+	keys, err := auth.NewKeySet(key) // serve keys at /.well-known/jwks.json as usual
+	if err != nil {
+		log.Fatal(err)
+	}
+	a, err := auth.New(auth.WithKeys(keys),
+		auth.WithIssuer("https://id.example.com"), auth.WithAudience("example-api"))
+	// snippet end
+	_, _ = a, err
+}
+
 // The snippet functions are compiled, not run.
-var _ = []any{readmeQuickStart, readmeRemote, readmeClaims, readmeSessions, readmeLogin, readmeAccount}
+var _ = []any{readmeQuickStart, readmeRemote, readmeClaims, readmeSessions, readmeLogin, readmeAccount, readmeKMS}
 
 // TestREADMESnippets checks that every Go block of README.md is preceded by
 // a "<!-- snippet: NAME -->" line and equals the snippet NAME of a test file

@@ -99,7 +99,7 @@ func sign(key *Key, payload []byte) (string, error) {
 	copy(buf, key.header)
 	buf[hl] = '.'
 	b64url.Encode(buf[hl+1:], payload)
-	sig, err := key.info.method.Sign(string(buf), key.signer)
+	sig, err := key.sign(string(buf))
 	if err != nil {
 		return "", fmt.Errorf("auth: sign: %w", err)
 	}
