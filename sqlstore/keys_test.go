@@ -15,29 +15,10 @@ import (
 	"github.com/jwtkit/auth/sqlstore"
 )
 
-// TestKeyStore runs the conformance suite of the signing-key store on the
-// connections TestOneTimeStore uses: on PostgreSQL with a fresh schema per
-// subtest, reached through search_path and, once more, named with
-// WithSchema and with another table prefix; on SQLite with a new file per
-// subtest: with immediate transactions, with SQLite's default deferred
-// ones, and through a pool of one connection with no table prefix.
+// TestKeyStore runs the conformance suite of the signing-key store on
+// every setup of suiteSetups.
 func TestKeyStore(t *testing.T) {
-	for _, tt := range []struct {
-		name string
-		new  func(testing.TB) authstore.KeyStore
-	}{
-		{"postgres", func(t testing.TB) authstore.KeyStore { return newPostgresStore(t) }},
-		{"postgres-schema", func(t testing.TB) authstore.KeyStore { return newPostgresSchemaStore(t) }},
-		{"sqlite", func(t testing.TB) authstore.KeyStore { return newSQLiteStore(t) }},
-		{"sqlite-deferred", func(t testing.TB) authstore.KeyStore {
-			return newSQLiteStore(t, "_pragma=busy_timeout(30000)", "_pragma=journal_mode(WAL)")
-		}},
-		{"sqlite-one-conn", func(t testing.TB) authstore.KeyStore {
-			db := newSQLiteDB(t)
-			db.SetMaxOpenConns(1)
-			return migrated(t, db, sqlstore.SQLite, sqlstore.WithTablePrefix(""))
-		}},
-	} {
+	for _, tt := range suiteSetups {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			authtest.TestKeyStore(t, func(t *testing.T) authstore.KeyStore { return tt.new(t) })

@@ -11,29 +11,34 @@ import (
 	"github.com/jwtkit/auth/sqlstore"
 )
 
-// TestRefreshStore runs the conformance suite: on PostgreSQL with a fresh
-// schema per subtest, reached through search_path and, once more, named
-// with WithSchema and with another table prefix; on SQLite with a new file
-// per subtest: with immediate transactions as the package documentation
-// recommends, with SQLite's default deferred ones, which the store must
-// survive too, and through a pool of one connection with no table prefix.
+// suiteSetups are the connections the conformance suites run on: on
+// PostgreSQL with a fresh schema per subtest, reached through search_path
+// and, once more, named with WithSchema and with another table prefix; on
+// SQLite with a new file per subtest: with immediate transactions as the
+// package documentation recommends, with SQLite's default deferred ones,
+// which the store must survive too, and through a pool of one connection
+// with no table prefix.
+var suiteSetups = []struct {
+	name string
+	new  func(testing.TB) *sqlstore.Store
+}{
+	{"postgres", func(t testing.TB) *sqlstore.Store { return newPostgresStore(t) }},
+	{"postgres-schema", func(t testing.TB) *sqlstore.Store { return newPostgresSchemaStore(t) }},
+	{"sqlite", func(t testing.TB) *sqlstore.Store { return newSQLiteStore(t) }},
+	{"sqlite-deferred", func(t testing.TB) *sqlstore.Store {
+		return newSQLiteStore(t, "_pragma=busy_timeout(30000)", "_pragma=journal_mode(WAL)")
+	}},
+	{"sqlite-one-conn", func(t testing.TB) *sqlstore.Store {
+		db := newSQLiteDB(t)
+		db.SetMaxOpenConns(1)
+		return migrated(t, db, sqlstore.SQLite, sqlstore.WithTablePrefix(""))
+	}},
+}
+
+// TestRefreshStore runs the conformance suite of the refresh store on
+// every setup of suiteSetups.
 func TestRefreshStore(t *testing.T) {
-	for _, tt := range []struct {
-		name string
-		new  func(testing.TB) authstore.RefreshStore
-	}{
-		{"postgres", func(t testing.TB) authstore.RefreshStore { return newPostgresStore(t) }},
-		{"postgres-schema", func(t testing.TB) authstore.RefreshStore { return newPostgresSchemaStore(t) }},
-		{"sqlite", func(t testing.TB) authstore.RefreshStore { return newSQLiteStore(t) }},
-		{"sqlite-deferred", func(t testing.TB) authstore.RefreshStore {
-			return newSQLiteStore(t, "_pragma=busy_timeout(30000)", "_pragma=journal_mode(WAL)")
-		}},
-		{"sqlite-one-conn", func(t testing.TB) authstore.RefreshStore {
-			db := newSQLiteDB(t)
-			db.SetMaxOpenConns(1)
-			return migrated(t, db, sqlstore.SQLite, sqlstore.WithTablePrefix(""))
-		}},
-	} {
+	for _, tt := range suiteSetups {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			authtest.TestRefreshStore(t, func(t *testing.T) authstore.RefreshStore { return tt.new(t) })
