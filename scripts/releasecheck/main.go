@@ -115,6 +115,38 @@ func main() {
 	fmt.Println(err, terr)
 }
 `},
+	{"otelauth", `package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/memstore"
+	"github.com/jwtkit/auth/otelauth"
+)
+
+func main() {
+	ctx := context.Background()
+	tel, err := otelauth.New(otelauth.WithVerifySpans())
+	if err != nil {
+		panic(err)
+	}
+	key, _ := auth.NewHMACKey(auth.HS256, []byte("a release check secret of 32+ bytes"))
+	keys, _ := auth.NewKeySet(key)
+	store, _ := memstore.New()
+	a, err := auth.New(auth.WithKeys(keys), auth.WithIssuer("iss"), auth.WithAudience("aud"),
+		auth.WithRefreshStore(tel.WrapRefreshStore(store)), auth.WithRevocation(tel.WrapRevocationStore(store)),
+		auth.WithObserver(tel.Observer()), auth.WithEvents(tel.Events()))
+	if err != nil {
+		panic(err)
+	}
+	at, _ := a.Issue(ctx, auth.Claims{Subject: "user-1"})
+	_, err = a.Verify(ctx, at.Token)
+	tel.KeyRotated(ctx, key.ID())
+	fmt.Println(err)
+}
+`},
 }
 
 func main() {
