@@ -97,34 +97,47 @@ wait_port() {
 	done
 	return 1
 }
-if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
+# start_cluster starts three nodes on fresh ports (each distinct, with its
+# bus port, port + 10000, free too) and joins them; it fails, leaving the
+# nodes to cleanup, when the cluster does not come up.
+start_cluster() {
+	local attempt=$1 port used=" " i n
 	nodes=()
 	for i in 1 2 3; do
-		port=$(free_port)
-		mkdir -p "$work/cluster$i"
+		for _ in $(seq 1 50); do
+			port=$(free_port)
+			case "$used" in *" $port "*) continue ;; esac
+			if ! (exec 3<>"/dev/tcp/127.0.0.1/$((port + 10000))") 2>/dev/null; then break; fi
+		done
+		used="$used$port "
+		mkdir -p "$work/cluster$attempt.$i"
 		redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-			--cluster-enabled yes --cluster-config-file "$work/cluster$i/nodes.conf" \
-			--dir "$work/cluster$i" --logfile "$work/cluster$i/redis.log" --daemonize no &
+			--cluster-enabled yes --cluster-config-file "$work/cluster$attempt.$i/nodes.conf" \
+			--dir "$work/cluster$attempt.$i" --logfile "$work/cluster$attempt.$i/redis.log" --daemonize no &
 		cluster_pids="$cluster_pids $!"
 		nodes+=("127.0.0.1:$port")
 	done
-	ok=1
-	for n in "${nodes[@]}"; do wait_port "${n##*:}" || ok=""; done
-	if [ -n "$ok" ] && redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$work/cluster.log" 2>&1; then
-		ok=""
-		for _ in $(seq 1 100); do
-			if redis-cli -p "${nodes[0]##*:}" cluster info 2>/dev/null | grep -q 'cluster_state:ok'; then ok=1; break; fi
-			sleep 0.1
-		done
-	else
-		ok=""
-	fi
+	for n in "${nodes[@]}"; do wait_port "${n##*:}" || return 1; done
+	redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$work/cluster.log" 2>&1 || return 1
+	for _ in $(seq 1 300); do
+		if redis-cli -p "${nodes[0]##*:}" cluster info 2>/dev/null | grep -q 'cluster_state:ok'; then return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
+if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
+	ok=""
+	for attempt in 1 2 3; do
+		if start_cluster "$attempt"; then ok=1; break; fi
+		for p in $cluster_pids; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+		cluster_pids=""
+	done
 	if [ -n "$ok" ]; then
 		export AUTH_TEST_REDIS_CLUSTER
 		AUTH_TEST_REDIS_CLUSTER=$(IFS=,; echo "${nodes[*]}")
 	else
 		tail -5 "$work/cluster.log" >&2 2>/dev/null || true
-		fail_or_warn "Redis Cluster did not start"
+		fail_or_warn "Redis Cluster did not start (three attempts)"
 	fi
 else
 	fail_or_warn "redis-server or redis-cli not found (Redis Cluster)"

@@ -20,6 +20,9 @@
 // duration) both set, the signing keys of AUTH_ALG live sealed in
 // PostgreSQL and every instance rotates them on that schedule (package
 // keyrotation); AUTH_SECRET and AUTH_PRIVATE_KEY_FILE are then unused.
+// With METRICS_ADDR set (a loopback or monitoring-network address), GET
+// /metrics there serves the OpenTelemetry metrics of module otelauth in
+// the Prometheus text format; the API never serves them.
 //
 // # Starting a service of your own
 //
@@ -54,15 +57,23 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the PostgreSQL driver
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/examples/refserver"
 	"github.com/jwtkit/auth/keyrotation"
+	"github.com/jwtkit/auth/memstore"
+	"github.com/jwtkit/auth/otelauth"
 	"github.com/jwtkit/auth/redisstore"
 	"github.com/jwtkit/auth/sqlstore"
 )
@@ -77,6 +88,9 @@ func main() {
 // instance is one server process's worth of state.
 type instance struct {
 	server *refserver.Server
+	// metrics serves the instance's metrics in the Prometheus text
+	// format, at METRICS_ADDR when it is set.
+	metrics http.Handler
 	// keys rotates the signing keys through the database when
 	// AUTH_KEY_ENCRYPTION_KEY and AUTH_KEY_ROTATION are set; nil otherwise.
 	keys  *keyrotation.Rotator
@@ -127,7 +141,14 @@ func newInstance(ctx context.Context, cfg *refserver.Config, getenv func(string)
 		closeAll()
 		return nil, err
 	}
-	rotator, err := newRotator(ctx, cfg, getenv, store, logger, rotation...)
+	tel, metrics, stopMetrics, err := newTelemetry()
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	closers = append(closers, stopMetrics)
+	rotation = append([]keyrotation.Option{keyrotation.WithEvents(tel.Events())}, rotation...)
+	rotator, err := newRotator(ctx, cfg, getenv, tel.WrapKeyStore(store), logger, rotation...)
 	if err != nil {
 		closeAll()
 		return nil, err
@@ -142,7 +163,8 @@ func newInstance(ctx context.Context, cfg *refserver.Config, getenv func(string)
 		}()
 		closers = append([]func(){func() { stop(); <-done }}, closers...)
 	}
-	backend := refserver.Backend{Users: users, Refresh: store, Revocation: store, OneTime: store}
+	backend := refserver.Backend{Users: users, Refresh: store, Revocation: store, OneTime: store,
+		Events: tel.Events(), Observer: tel.Observer()}
 	if url := getenv("REDIS_URL"); url != "" {
 		ropts, err := redis.ParseURL(url)
 		if err != nil {
@@ -167,12 +189,46 @@ func newInstance(ctx context.Context, cfg *refserver.Config, getenv func(string)
 		}
 		backend.Revocation, backend.Throttle, backend.OneTime = rs, th, rs
 	}
+	if backend.Throttle == nil {
+		if backend.Throttle, err = memstore.NewThrottle(cfg.LoginRate); err != nil {
+			closeAll()
+			return nil, fmt.Errorf("AUTH_LOGIN_LIMIT: %w", err)
+		}
+	}
+	// Every store call is a span, nested in the login and refresh spans.
+	backend.Refresh = tel.WrapRefreshStore(backend.Refresh)
+	backend.Revocation = tel.WrapRevocationStore(backend.Revocation)
+	backend.Throttle = tel.WrapThrottle(backend.Throttle)
+	backend.OneTime = tel.WrapOneTimeStore(backend.OneTime)
 	srv, err := refserver.New(ctx, cfg, logger, backend)
 	if err != nil {
 		closeAll()
 		return nil, err
 	}
-	return &instance{server: srv, keys: rotator, close: closeAll}, nil
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
+	return &instance{server: srv, metrics: mux, keys: rotator, close: closeAll}, nil
+}
+
+// newTelemetry returns the instance's metrics and spans (package
+// otelauth): the metrics in a Prometheus registry of the instance's own,
+// served by the handler, and the spans to the global tracer provider
+// (none until the program sets one, an OTLP exporter say). stop flushes
+// and stops the metrics.
+func newTelemetry() (tel *otelauth.Telemetry, metrics http.Handler, stop func(), err error) {
+	reg := prometheus.NewRegistry()
+	exporter, err := otelprom.New(otelprom.WithRegisterer(reg))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("metrics: %w", err)
+	}
+	meters := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
+	tel, err = otelauth.New(otelauth.WithMeterProvider(meters))
+	if err != nil {
+		_ = meters.Shutdown(context.Background())
+		return nil, nil, nil, fmt.Errorf("metrics: %w", err)
+	}
+	stop = func() { _ = meters.Shutdown(context.Background()) }
+	return tel, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), stop, nil
 }
 
 // newRotator returns the rotation of the signing keys through store that
@@ -227,7 +283,32 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go purge(ctx, inst, logger)
+	if addr := getenv("METRICS_ADDR"); addr != "" {
+		stop, err := serveMetrics(ctx, addr, inst.metrics, logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	return refserver.Serve(ctx, "postgres", cfg.Addr, inst.server, stderr, logger)
+}
+
+// serveMetrics serves GET /metrics on its own listener at addr, apart from
+// the API, so that the metrics are reachable from the monitoring network
+// only; stop closes it.
+func serveMetrics(ctx context.Context, addr string, h http.Handler, logger *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("METRICS_ADDR: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Warn("metrics server", "err", err.Error())
+		}
+	}()
+	logger.Info("metrics on http://" + ln.Addr().String() + "/metrics")
+	return func() { _ = srv.Close() }, nil
 }
 
 // purge deletes expired and revoked sessions every few minutes, in batches.

@@ -28,6 +28,7 @@ func TestStarter(t *testing.T) {
 		starter.Local(root, starter.RootModule, "."),
 		starter.Local(root, starter.RootModule+"/sqlstore", "sqlstore"),
 		starter.Local(root, starter.RootModule+"/redisstore", "redisstore"),
+		starter.Local(root, starter.RootModule+"/otelauth", "otelauth"),
 	)
 	bin := starter.Build(t, ".", mods...)
 	base := starter.Start(t, bin, "postgres",

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jwtkit/auth"
 	"github.com/jwtkit/auth/account"
+	"github.com/jwtkit/auth/audit"
 	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/memstore"
 	"github.com/jwtkit/auth/password"
@@ -39,6 +40,12 @@ type Backend struct {
 	Throttle   authstore.Throttle
 	// OneTime keeps the tokens of reset and verification links.
 	OneTime authstore.OneTimeStore
+	// Events, when set, receives the security events of the Auth and the
+	// account manager (auth.WithEvents, account.WithEvents); Observer, when
+	// set, is told of each Verify, Login and Refresh (auth.WithObserver).
+	// Module github.com/jwtkit/auth/otelauth provides both.
+	Events   func(context.Context, audit.Event)
+	Observer func(ctx context.Context, op string) (context.Context, func(error))
 }
 
 // New returns the server for cfg on the stores of b. It refuses, with one
@@ -87,6 +94,12 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, b Backend) (*Ser
 	if b.Revocation != nil {
 		opts = append(opts, auth.WithRevocation(b.Revocation))
 	}
+	if b.Events != nil {
+		opts = append(opts, auth.WithEvents(b.Events))
+	}
+	if b.Observer != nil {
+		opts = append(opts, auth.WithObserver(b.Observer))
+	}
 	if s.auth, err = auth.New(opts...); err != nil {
 		return nil, blame(err)
 	}
@@ -99,14 +112,19 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, b Backend) (*Ser
 		mailer.box = &devMailbox{}
 	}
 	base := "http://" + cfg.Addr
-	s.accounts, err = account.New(s.auth, b.Users,
+	accountOpts := []account.Option{
 		account.WithMailer(mailer),
 		account.WithPasswords(passwords),
 		account.WithLinks(base+"/reset-password", base+"/verify-email"),
 		account.WithStore(b.OneTime),
 		account.WithThrottle(b.Throttle),
 		account.WithResetTTL(cfg.ResetTTL),
-		account.WithLogger(logger))
+		account.WithLogger(logger),
+	}
+	if b.Events != nil {
+		accountOpts = append(accountOpts, account.WithEvents(b.Events))
+	}
+	s.accounts, err = account.New(s.auth, b.Users, accountOpts...)
 	if err != nil {
 		return nil, blame(err)
 	}
