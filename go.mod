@@ -7,3 +7,5 @@ require (
 	github.com/google/uuid v1.6.0
 	golang.org/x/crypto v0.55.0
 )
+
+require golang.org/x/sys v0.47.0 // indirect
