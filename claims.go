@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +38,10 @@ type Claims struct {
 	// token issued outside a session. Revoking the session refuses its
 	// access tokens at once.
 	SessionID string
+	// Roles are the roles of a token verified with a [Profile] that names
+	// role claims ([Profile.RoleClaims]); nil otherwise. The library issues
+	// one Role per token and never writes Roles: [Auth.Issue] refuses it.
+	Roles []string
 
 	// Extra holds the application's own claims when issuing: it must
 	// marshal to a JSON object, whose members are added at the top level of
@@ -60,10 +65,14 @@ func (c *Claims) Decode(v any) error {
 	return json.Unmarshal(c.raw, v)
 }
 
-// HasRole reports whether the token's role is one of roles.
+// HasRole reports whether the token's role (Role, or one of Roles) is one
+// of roles.
 func (c *Claims) HasRole(roles ...string) bool {
 	for _, r := range roles {
-		if c.Role != "" && c.Role == r {
+		if r == "" {
+			continue
+		}
+		if c.Role == r || slices.Contains(c.Roles, r) {
 			return true
 		}
 	}

@@ -37,6 +37,11 @@
 // A service that only verifies gives [WithKeySource] the issuer's JWK Set
 // through package github.com/jwtkit/auth/jwks.
 //
+// Tokens of another identity provider (Keycloak, Auth0, Microsoft Entra ID)
+// are verified with a [Profile] ([WithProfile]) that says where their scopes
+// and roles are; package github.com/jwtkit/auth/oidc finds the provider's
+// keys from its issuer URL and has their profiles.
+//
 // # Middleware
 //
 // [Auth.Require], [Auth.Optional], [Auth.RequireRole] and

@@ -52,6 +52,7 @@ type config struct {
 	errorHandler func(http.ResponseWriter, *http.Request, error)
 	accessCookie string
 	logger       *slog.Logger
+	profile      *profile // nil: the library's own tokens only
 
 	refreshStore authstore.RefreshStore
 	refreshTTL   time.Duration
@@ -143,6 +144,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("%w: WithIssuer is required", ErrConfig)
 	case c.audience == "":
 		return fmt.Errorf("%w: WithAudience is required", ErrConfig)
+	case c.profile != nil && c.keySet != nil:
+		return configError("WithProfile", "a profile verifies another issuer's tokens: give it WithKeySource, not WithKeys")
 	case c.refreshTTL > c.sessionTTL:
 		return configError("WithRefreshTTL", "%v is longer than the session lifetime %v (WithSessionTTL)", c.refreshTTL, c.sessionTTL)
 	}
@@ -184,6 +187,26 @@ func WithKeySource(src KeySource) Option {
 			return configError("WithKeySource", "nil key source")
 		}
 		return c.setKeys("WithKeySource", src, nil)
+	}
+}
+
+// WithProfile verifies the access tokens of another identity provider, as
+// p describes them (see [Profile]): typ values other than at+jwt, scopes and
+// roles in the provider's own claims, a required azp, no jti. It needs a
+// verify-only key source ([WithKeySource]); an Auth with signing keys
+// ([WithKeys]) is refused. By default there is no profile and only tokens
+// shaped as the library issues them verify.
+func WithProfile(p Profile) Option {
+	return func(c *config) error {
+		if c.profile != nil {
+			return configError("WithProfile", "given twice")
+		}
+		cp, err := p.compile()
+		if err != nil {
+			return err
+		}
+		c.profile = cp
+		return nil
 	}
 }
 

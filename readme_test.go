@@ -25,6 +25,7 @@ import (
 	"github.com/jwtkit/auth/authtest"
 	"github.com/jwtkit/auth/jwks"
 	"github.com/jwtkit/auth/memstore"
+	"github.com/jwtkit/auth/oidc"
 	"github.com/jwtkit/auth/password"
 )
 
@@ -75,6 +76,23 @@ func readmeRemote(ctx context.Context) {
 		auth.WithIssuer("https://id.example.com"), auth.WithAudience("example-api"))
 	// snippet end
 	_, _ = a, err
+}
+
+func readmeOIDC(ctx context.Context, mux *http.ServeMux, orders http.Handler) {
+	// snippet: oidc
+	p, err := oidc.Discover(ctx, "https://sso.example.com/realms/shop")
+	if err != nil {
+		log.Fatal(err) // unreachable, or a document naming another issuer
+	}
+	if err := p.Keys.Start(ctx); err != nil {
+		log.Print(err) // 503 UNAVAILABLE until the JWK Set is fetched
+	}
+	a, err := auth.New(p.Options("shop-api", oidc.Keycloak("shop-web"))...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux.Handle("GET /api/orders", a.RequireRole("clerk")(orders))
+	// snippet end
 }
 
 // TenantClaims are an application's own claims.

@@ -54,6 +54,9 @@ func (a *Auth) Issue(ctx context.Context, c Claims) (*AccessToken, error) {
 	if c.Subject == "" {
 		return nil, fmt.Errorf("%w: subject is required", errInvalidClaims)
 	}
+	if c.Roles != nil {
+		return nil, fmt.Errorf("%w: Roles cannot be issued; set Role", errInvalidClaims)
+	}
 	id, err := uuid.NewRandomFromReader(a.cfg.random)
 	if err != nil {
 		return nil, fmt.Errorf("auth: token id: %w", err)
@@ -127,11 +130,13 @@ var b64urlAlphabet = func() (t [256]bool) {
 //   - anything but three strict base64url segments;
 //   - a header whose alg is not the one algorithm of the key its kid names
 //     (so "none" in any spelling and algorithm confusion), an unknown or
-//     missing kid, a typ other than at+jwt, or any jku, x5u, x5c, jwk or
-//     crit member (none is ever followed);
+//     missing kid, a typ other than at+jwt (or than those of the
+//     [Profile], [WithProfile]), or any jku, x5u, x5c, jwk or crit member
+//     (none is ever followed);
 //   - a bad signature (checked before the payload is parsed);
 //   - claims of the wrong JSON type, absurd dates, a missing exp, iat, iss,
-//     aud, sub or jti, a wrong iss or aud;
+//     aud, sub or jti (unless the profile makes jti optional), a wrong iss
+//     or aud, and what the profile checks (azp, its scope and role claims);
 //   - an exp at or before now, an nbf or iat after now (each with the
 //     configured leeway);
 //   - a token the revocation check ([WithRevocation]) refuses
@@ -168,6 +173,11 @@ func (a *Auth) verify(ctx context.Context, token string) (*Claims, error) {
 	c, err := decodeClaims(payload)
 	if err != nil {
 		return nil, err
+	}
+	if p := a.cfg.profile; p != nil {
+		if err := p.apply(c); err != nil {
+			return nil, err
+		}
 	}
 	if err := a.validate(c); err != nil {
 		return nil, err
@@ -262,7 +272,7 @@ func (a *Auth) checkRevoked(ctx context.Context, c *Claims) error {
 // that last case learnKid is the header's kid, for Verify to remember the
 // header once the signature verified; otherwise it is "".
 func (a *Auth) headerKey(ctx context.Context, hSeg string) (key *Key, learnKid string, err error) {
-	if ks, ok := a.cfg.keys.(*KeySet); ok {
+	if ks, ok := a.cfg.keys.(*KeySet); ok && a.cfg.profile == nil {
 		if k := ks.snap.Load().byHeader[hSeg]; k != nil {
 			return k, "", nil
 		}
@@ -282,8 +292,8 @@ func (a *Auth) headerKey(ctx context.Context, hSeg string) (key *Key, learnKid s
 	if strings.EqualFold(h.Alg, "none") {
 		return nil, "", fmt.Errorf("%w: alg none", ErrTokenHeader)
 	}
-	if !validTyp(h.Typ) {
-		return nil, "", fmt.Errorf("%w: typ is not at+jwt", ErrTokenHeader)
+	if !a.acceptsType(h.Typ) {
+		return nil, "", fmt.Errorf("%w: typ is not one the verifier accepts", ErrTokenHeader)
 	}
 	if h.Kid == "" {
 		return nil, "", fmt.Errorf("%w: no kid", ErrTokenUnknownKey)
@@ -478,7 +488,7 @@ func (a *Auth) validate(c *Claims) error {
 		return fmt.Errorf("%w: iat is required", ErrTokenClaims)
 	case c.Subject == "":
 		return fmt.Errorf("%w: sub is required", ErrTokenClaims)
-	case c.ID == "":
+	case c.ID == "" && (a.cfg.profile == nil || !a.cfg.profile.optionalID):
 		return fmt.Errorf("%w: jti is required", ErrTokenClaims)
 	case c.Issuer != a.cfg.issuer:
 		return fmt.Errorf("%w: wrong iss", ErrTokenClaims)

@@ -1,6 +1,7 @@
 package jwks
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"encoding/json"
@@ -76,7 +77,8 @@ const (
 //     changes nothing: the last good set keeps being served. Until a first
 //     fetch succeeds, VerificationKey returns an error that is not
 //     [auth.ErrTokenUnknownKey], which Verify turns into [auth.ErrUnavailable].
-//   - Keys. Each JWK must name its algorithm ("alg"), which must fit its
+//   - Keys. Each JWK must name its algorithm ("alg", or take the one of
+//     [WithAlgorithm] when it names none), which must fit its
 //     "kty" and "crv" (RSA for RS* and PS*, EC P-256 for ES256, P-384 for
 //     ES384, P-521 for ES512, OKP Ed25519 for EdDSA), have a kid, a "use" of
 //     "sig" if any, "verify" among its "key_ops" if any, and no private
@@ -138,6 +140,7 @@ type remoteConfig struct {
 	cooldown    time.Duration
 	now         func() time.Time
 	logger      *slog.Logger
+	alg         auth.Algorithm // for a JWK without alg; "" skips such a JWK
 	// after is the timer of Start's goroutine; tests replace it.
 	after func(time.Duration) <-chan time.Time
 }
@@ -185,6 +188,15 @@ func WithCooldown(d time.Duration) Option {
 // with. Default [time.Now].
 func WithClock(now func() time.Time) Option {
 	return func(rc *remoteConfig) { rc.now = now }
+}
+
+// WithAlgorithm sets the one algorithm of a JWK that names none, such as
+// the keys Microsoft Entra ID publishes (RS256, without "alg"). It must fit
+// the JWK's key type like a named one; a JWK that names its algorithm keeps
+// it. By default a JWK without "alg" is skipped: the algorithm is never
+// guessed from the key type.
+func WithAlgorithm(alg auth.Algorithm) Option {
+	return func(rc *remoteConfig) { rc.alg = alg }
 }
 
 // WithLogger sets the logger for fetches (failures at warn level) and
@@ -237,6 +249,8 @@ func NewRemoteKeySet(rawURL string, opts ...Option) (*RemoteKeySet, error) {
 		return nil, fmt.Errorf("%w: JWK Set refetch cooldown must be positive", auth.ErrConfig)
 	case cfg.now == nil:
 		return nil, fmt.Errorf("%w: nil clock", auth.ErrConfig)
+	case cfg.alg != "" && !asymmetric(cfg.alg):
+		return nil, fmt.Errorf("%w: WithAlgorithm: %q is not a public-key algorithm", auth.ErrConfig, cfg.alg)
 	}
 	return &RemoteKeySet{url: u.String(), cfg: cfg}, nil
 }
@@ -576,7 +590,7 @@ func (r *RemoteKeySet) parseSet(ctx context.Context, body []byte) ([]*auth.Key, 
 	keys := make([]*auth.Key, 0, len(doc.Keys))
 	seen := make(map[string]int, len(doc.Keys)) // kid -> count
 	for i, raw := range doc.Keys {
-		k, err := auth.ParseJWK(raw)
+		k, err := auth.ParseJWK(r.withAlgorithm(raw))
 		kid := printableKeyID(raw)
 		if err != nil {
 			r.skipped(ctx, i, kid, err.Error())
@@ -603,6 +617,41 @@ func (r *RemoteKeySet) parseSet(ctx context.Context, body []byte) ([]*auth.Key, 
 		return nil, fmt.Errorf("jwks: fetch JWK Set: no usable key among %d", len(doc.Keys))
 	}
 	return usable, nil
+}
+
+// withAlgorithm returns raw with the "alg" of [WithAlgorithm] added when raw
+// is a JWK that names none; otherwise raw.
+func (r *RemoteKeySet) withAlgorithm(raw json.RawMessage) json.RawMessage {
+	if r.cfg.alg == "" {
+		return raw
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil || m == nil {
+		return raw
+	}
+	if _, ok := m["alg"]; ok {
+		return raw
+	}
+	alg, _ := json.Marshal(string(r.cfg.alg))
+	// Splice the member in front, so a duplicate member elsewhere in raw is
+	// still seen (and refused) by the JWK parser.
+	out := make([]byte, 0, len(raw)+len(alg)+8)
+	out = append(out, `{"alg":`...)
+	out = append(out, alg...)
+	rest := bytes.TrimSpace(raw)[1:]
+	if len(bytes.TrimSpace(rest)) > 1 {
+		out = append(out, ',')
+	}
+	return append(out, rest...)
+}
+
+// asymmetric reports whether alg is a public-key algorithm the library knows.
+func asymmetric(alg auth.Algorithm) bool {
+	switch alg {
+	case auth.RS256, auth.RS384, auth.RS512, auth.PS256, auth.PS384, auth.PS512, auth.ES256, auth.ES384, auth.ES512, auth.EdDSA:
+		return true
+	}
+	return false
 }
 
 func (r *RemoteKeySet) skipped(ctx context.Context, index int, kid, reason string) {

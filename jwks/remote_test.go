@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -45,6 +46,8 @@ func TestNewRemoteKeySetRefuses(t *testing.T) {
 		{"zero default lifetime", good, []Option{WithDefaultLifetime(0)}},
 		{"zero cooldown", good, []Option{WithCooldown(0)}},
 		{"nil clock", good, []Option{WithClock(nil)}},
+		{"HMAC default algorithm", good, []Option{WithAlgorithm(auth.HS256)}},
+		{"unknown default algorithm", good, []Option{WithAlgorithm("RS1")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -899,3 +902,44 @@ func startedRemote(b *testing.B, url string) *auth.Auth {
 
 // remoteBenchAlgs are the public-key algorithms of the remote benchmarks.
 var remoteBenchAlgs = []auth.Algorithm{auth.EdDSA, auth.ES256, auth.RS256}
+
+// WithAlgorithm gives a JWK without "alg" one algorithm, which must fit its
+// key type; a JWK that names one keeps it.
+func TestRemoteKeySetWithAlgorithm(t *testing.T) {
+	t.Parallel()
+	rsKey, esKey := genKey(t, auth.RS256), genKey(t, auth.ES256)
+	rs, es := jwkMap(t, rsKey), jwkMap(t, esKey)
+	ps := edit(jwkMap(t, genKey(t, auth.PS256)), "kid", "named-ps256")
+	doc, err := json.Marshal(map[string]any{"keys": []any{
+		edit(rs, "alg", nil),
+		edit(es, "alg", nil), // an EC key cannot be RS256: skipped
+		ps,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		opts []Option
+		want map[string]auth.Algorithm
+	}{
+		{"without the option", nil, map[string]auth.Algorithm{"named-ps256": auth.PS256}},
+		{"RS256", []Option{WithAlgorithm(auth.RS256)}, map[string]auth.Algorithm{rsKey.ID(): auth.RS256, "named-ps256": auth.PS256}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newJWKSServer(t, doc)
+			r := newRemote(t, srv, newFakeClock(), tt.opts...)
+			if err := r.Refresh(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]auth.Algorithm{}
+			for _, k := range r.Keys() {
+				got[k.ID()] = k.Algorithm()
+			}
+			if !maps.Equal(got, tt.want) {
+				t.Errorf("Keys() = %v; want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -51,6 +51,7 @@ import (
 	"github.com/jwtkit/auth/authstore"
 	"github.com/jwtkit/auth/jwks"
 	"github.com/jwtkit/auth/memstore"
+	"github.com/jwtkit/auth/oidc"
 	"github.com/jwtkit/auth/password"
 )
 
@@ -73,6 +74,7 @@ func main() {
 	at, _ := a.Issue(ctx, auth.Claims{Subject: "user-1"})
 	c, err := a.Verify(ctx, at.Token)
 	_, jerr := jwks.NewRemoteKeySet("https://id.example.com/.well-known/jwks.json")
+	_ = oidc.Keycloak("web")
 	fmt.Println(c.Subject, err, jerr)
 }
 `},
