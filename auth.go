@@ -6,6 +6,7 @@ package auth
 type Auth struct {
 	cfg     config
 	headers *headerCache // headers of verified tokens, to skip decoding them again
+	cache   *tokenCache  // tokens that verified fully; nil when off
 }
 
 // New returns an [Auth] configured by opts. It refuses, with an error
@@ -31,7 +32,7 @@ func New(opts ...Option) (*Auth, error) {
 	if err := cfg.fillDefaults(); err != nil {
 		return nil, err
 	}
-	return &Auth{cfg: cfg, headers: newHeaderCache()}, nil
+	return &Auth{cfg: cfg, headers: newHeaderCache(), cache: newTokenCache(cfg.cacheEntries, cfg.cacheBytes)}, nil
 }
 
 func (a *Auth) signingKey() *Key {

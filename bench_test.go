@@ -41,12 +41,21 @@ func benchClaims() Claims {
 	return Claims{Subject: "user-42", Role: "admin", Email: "ada@example.com"}
 }
 
-// benchFixture is one algorithm's key, verifier and token.
+// benchFixture is one algorithm's key, verifier and token, and what the
+// cold benchmarks need: distinct tokens of the same claims, and a verifier
+// whose cache is too small to hold any of them by the time it comes round
+// again, so that every verification is a miss (and an insertion).
 type benchFixture struct {
 	key   *Key
 	auth  *Auth
 	token string
+	pool  []string
+	cold  *Auth
 }
+
+// benchPool is the number of distinct tokens a cold benchmark cycles
+// through; the cold verifier's cache holds 32.
+const benchPool = 1024
 
 var (
 	benchMu       sync.Mutex
@@ -81,7 +90,18 @@ func benchFixtureFor(b *testing.B, alg Algorithm) *benchFixture {
 	if _, err := a.Verify(context.Background(), at.Token); err != nil {
 		b.Fatalf("Verify(%q) = %v; want nil", at.Token, err)
 	}
-	f := &benchFixture{key: key, auth: a, token: at.Token}
+	cold, err := New(WithKeys(ks), WithIssuer(benchIssuer), WithAudience(benchAudience), WithClock(benchClock), WithTokenCache(32, 64<<10))
+	if err != nil {
+		b.Fatalf("New = %v", err)
+	}
+	f := &benchFixture{key: key, auth: a, token: at.Token, cold: cold}
+	for range benchPool {
+		at, err := a.Issue(context.Background(), benchClaims())
+		if err != nil {
+			b.Fatalf("Issue = %v", err)
+		}
+		f.pool = append(f.pool, at.Token)
+	}
 	benchFixtures[alg] = f
 	return f
 }
@@ -102,9 +122,12 @@ func BenchmarkSign(b *testing.B) {
 	}
 }
 
+// BenchmarkVerify verifies the same token again and again (hit: the
+// verified-token cache answers) and a token not seen lately each time
+// (cold: the whole verification, then an insertion into the cache).
 func BenchmarkVerify(b *testing.B) {
 	for _, alg := range benchAlgs {
-		b.Run(string(alg), func(b *testing.B) {
+		b.Run(string(alg)+"/hit", func(b *testing.B) {
 			f := benchFixtureFor(b, alg)
 			ctx := context.Background()
 			b.ReportAllocs()
@@ -113,6 +136,42 @@ func BenchmarkVerify(b *testing.B) {
 					b.Fatalf("Verify = %v", err)
 				}
 			}
+		})
+		b.Run(string(alg)+"/cold", func(b *testing.B) {
+			f := benchFixtureFor(b, alg)
+			ctx := context.Background()
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := f.cold.Verify(ctx, f.pool[i%benchPool]); err != nil {
+					b.Fatalf("Verify = %v", err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkVerifyParallel is the hit of BenchmarkVerify from every
+// goroutine at once: run it with -cpu 1,2 to see that readers do not wait
+// for one another.
+func BenchmarkVerifyParallel(b *testing.B) {
+	for _, alg := range []Algorithm{HS256, RS256} {
+		b.Run(string(alg)+"/hit", func(b *testing.B) {
+			f := benchFixtureFor(b, alg)
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				i := 0
+				for pb.Next() {
+					// A few distinct tokens, so goroutines touch several shards.
+					if _, err := f.auth.Verify(ctx, f.pool[i%8]); err != nil {
+						b.Errorf("Verify = %v", err)
+						return
+					}
+					i++
+				}
+			})
 		})
 	}
 }
@@ -137,32 +196,63 @@ var benchHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request)
 	}
 })
 
+// BenchmarkMiddleware runs Require around a handler that reads the claims,
+// as a server does: a new httptest.ResponseRecorder per request, the same
+// token again (hit) or a token not seen lately (cold). Harness is the same
+// loop around a handler that does nothing, without Require: what Require
+// adds is the difference.
 func BenchmarkMiddleware(b *testing.B) {
-	setup := func(b *testing.B) (http.Handler, *http.Request) {
-		f := benchFixtureFor(b, HS256)
+	b.Run("harness", func(b *testing.B) {
 		r := httptest.NewRequest(http.MethodGet, "/me", nil)
-		r.Header.Set("Authorization", "Bearer "+f.token)
-		return f.auth.Require(benchHandler), r
-	}
-	b.Run("HS256", func(b *testing.B) {
-		h, r := setup(b)
-		w := &benchWriter{header: make(http.Header)}
-		b.ReportAllocs()
-		for b.Loop() {
-			h.ServeHTTP(w, r)
-			if w.status != 0 {
-				b.Fatalf("status %d; want none written", w.status)
-			}
-		}
-	})
-	b.Run("HS256-httptest", func(b *testing.B) {
-		h, r := setup(b)
+		r.Header.Set("Authorization", "Bearer "+benchFixtureFor(b, HS256).token)
+		h := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
 		b.ReportAllocs()
 		for b.Loop() {
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)
 			if w.Code != http.StatusOK {
 				b.Fatalf("status %d; want %d", w.Code, http.StatusOK)
+			}
+		}
+	})
+	for _, alg := range benchAlgs {
+		for _, mode := range []string{"hit", "cold"} {
+			b.Run(string(alg)+"/"+mode, func(b *testing.B) {
+				f := benchFixtureFor(b, alg)
+				a, toks := f.auth, []string{f.token}
+				if mode == "cold" {
+					a, toks = f.cold, f.pool
+				}
+				h := a.Require(benchHandler)
+				reqs := make([]*http.Request, len(toks))
+				for i, tok := range toks {
+					reqs[i] = httptest.NewRequest(http.MethodGet, "/me", nil)
+					reqs[i].Header.Set("Authorization", "Bearer "+tok)
+				}
+				i := 0
+				b.ReportAllocs()
+				for b.Loop() {
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, reqs[i%len(reqs)])
+					if w.Code != http.StatusOK {
+						b.Fatalf("status %d; want %d", w.Code, http.StatusOK)
+					}
+					i++
+				}
+			})
+		}
+	}
+	b.Run("HS256/hit-nowriter", func(b *testing.B) {
+		f := benchFixtureFor(b, HS256)
+		r := httptest.NewRequest(http.MethodGet, "/me", nil)
+		r.Header.Set("Authorization", "Bearer "+f.token)
+		h := f.auth.Require(benchHandler)
+		w := &benchWriter{header: make(http.Header)}
+		b.ReportAllocs()
+		for b.Loop() {
+			h.ServeHTTP(w, r)
+			if w.status != 0 {
+				b.Fatalf("status %d; want none written", w.status)
 			}
 		}
 	})

@@ -160,3 +160,12 @@ var (
 	HasAudience     = (*Claims).hasAudience
 	ErrNoSigningKey = errNoSigningKey
 )
+
+// TokenCacheLen returns the number of tokens a's verified-token cache
+// holds and the bytes it counts for them; -1 without a cache.
+func TokenCacheLen(a *Auth) (int, int64) {
+	if a.cache == nil {
+		return -1, -1
+	}
+	return a.cache.len()
+}

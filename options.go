@@ -53,6 +53,8 @@ type config struct {
 	accessCookie string
 	logger       *slog.Logger
 	profile      *profile // nil: the library's own tokens only
+	cacheEntries int      // verified-token cache bounds; 0: no cache
+	cacheBytes   int64
 
 	refreshStore authstore.RefreshStore
 	refreshTTL   time.Duration
@@ -74,6 +76,8 @@ func defaultConfig() config {
 	return config{
 		accessTTL:    defaultAccessTTL,
 		maxTokenSize: defaultMaxTokenSize,
+		cacheEntries: DefaultTokenCacheEntries,
+		cacheBytes:   DefaultTokenCacheBytes,
 		now:          time.Now,
 		random:       rand.Reader,
 		errorHandler: WriteError,
@@ -206,6 +210,39 @@ func WithProfile(p Profile) Option {
 			return err
 		}
 		c.profile = cp
+		return nil
+	}
+}
+
+// WithTokenCache bounds the verified-token cache: at most entries tokens,
+// whose tokens and claims take about bytes bytes. Both 0 turn it off.
+// Default [DefaultTokenCacheEntries] (10,000) and [DefaultTokenCacheBytes]
+// (32 MiB).
+//
+// A client sends the same access token on every request until it expires,
+// so [Auth.Verify] (and every middleware) remembers a token that verified
+// fully, by its whole compact form, and answers the same token again with
+// the claims its verification produced, without checking its signature or
+// decoding it again. On every such hit, exp, nbf and iat are checked again
+// against the clock with the leeway, the revocation check ([WithRevocation])
+// runs as always, and the key source is asked whether the token's kid
+// still names the key that verified it: a token expires, is revoked, or
+// stops verifying when its key is retired or leaves a remote JWK Set on the
+// very next request. A token that failed any check is never remembered.
+// Entries leave oldest first when newer ones need the room, and expired
+// ones as new tokens arrive. Each hit returns claims of its own, which the
+// caller may modify.
+func WithTokenCache(entries int, bytes int64) Option {
+	return func(c *config) error {
+		switch {
+		case entries < 0 || bytes < 0:
+			return configError("WithTokenCache", "negative bound")
+		case (entries == 0) != (bytes == 0):
+			return configError("WithTokenCache", "give both bounds, or 0 and 0 to turn the cache off")
+		case bytes > 0 && bytes < 64<<10:
+			return configError("WithTokenCache", "%d bytes is under the smallest cache (64 KiB)", bytes)
+		}
+		c.cacheEntries, c.cacheBytes = entries, bytes
 		return nil
 	}
 }

@@ -162,11 +162,18 @@ func (a *Auth) verify(ctx context.Context, token string) (*Claims, error) {
 	if token == "" {
 		return nil, ErrNoToken
 	}
+	if tc := a.cache; tc != nil {
+		if e := tc.get(token); e != nil {
+			if c, err := a.verifyCached(ctx, token, e); err != errCacheStale {
+				return c, err
+			}
+		}
+	}
 	hSeg, pSeg, sSeg, err := splitToken(token)
 	if err != nil {
 		return nil, err
 	}
-	payload, err := a.verifySignature(ctx, token[:len(hSeg)+1+len(pSeg)], hSeg, pSeg, sSeg)
+	payload, key, err := a.verifySignature(ctx, token[:len(hSeg)+1+len(pSeg)], hSeg, pSeg, sSeg)
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +188,41 @@ func (a *Auth) verify(ctx context.Context, token string) (*Claims, error) {
 	}
 	if err := a.validate(c); err != nil {
 		return nil, err
+	}
+	if err := a.checkRevoked(ctx, c); err != nil {
+		return nil, err
+	}
+	if tc := a.cache; tc != nil {
+		tc.put(token, c, key, a.cfg.now())
+	}
+	return c, nil
+}
+
+// errCacheStale is verifyCached's answer for an entry that no longer
+// stands; it never leaves the package.
+var errCacheStale = errors.New("auth: cache entry stale")
+
+// verifyCached answers for token from its cache entry e: the key that
+// verified it must still be the one its kid names, and the checks that
+// depend on time or on revocation run again. When the entry no longer
+// stands (its key was retired or replaced) it is dropped and verifyCached
+// returns errCacheStale: the token must be verified in full.
+func (a *Auth) verifyCached(ctx context.Context, token string, e *cacheEntry) (*Claims, error) {
+	if k, err := a.cfg.keys.VerificationKey(ctx, e.key.id); err != nil || k != e.key {
+		a.cache.remove(token, e)
+		return nil, errCacheStale
+	}
+	if err := a.validateTime(&e.claims); err != nil {
+		if errors.Is(err, ErrTokenExpired) {
+			a.cache.remove(token, e)
+		}
+		return nil, err
+	}
+	c := new(Claims)
+	*c = e.claims
+	c.Audience = append([]string(nil), e.claims.Audience...)
+	if e.claims.Roles != nil {
+		c.Roles = append([]string(nil), e.claims.Roles...)
 	}
 	if err := a.checkRevoked(ctx, c); err != nil {
 		return nil, err
@@ -221,20 +263,20 @@ func splitToken(token string) (hSeg, pSeg, sSeg string, err error) {
 // verifySignature finds the key that the header names, checks the
 // signature over input (the header and payload segments) and returns the
 // decoded payload. The payload is decoded only once the signature verified.
-func (a *Auth) verifySignature(ctx context.Context, input, hSeg, pSeg, sSeg string) ([]byte, error) {
+func (a *Auth) verifySignature(ctx context.Context, input, hSeg, pSeg, sSeg string) ([]byte, *Key, error) {
 	key, learnKid, err := a.headerKey(ctx, hSeg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// One buffer for the decoded payload and signature.
 	pn, sn := b64url.DecodedLen(len(pSeg)), b64url.DecodedLen(len(sSeg))
 	buf := make([]byte, pn+sn)
 	sb, err := b64url.Decode(buf[pn:], []byte(sSeg))
 	if err != nil {
-		return nil, fmt.Errorf("%w: signature is not base64url", ErrTokenMalformed)
+		return nil, nil, fmt.Errorf("%w: signature is not base64url", ErrTokenMalformed)
 	}
 	if err := key.info.method.Verify(input, buf[pn:pn+sb], key.verify); err != nil {
-		return nil, ErrTokenSignature
+		return nil, nil, ErrTokenSignature
 	}
 	if learnKid != "" {
 		// Only a key holder can get a header this far, so the cache
@@ -243,9 +285,9 @@ func (a *Auth) verifySignature(ctx context.Context, input, hSeg, pSeg, sSeg stri
 	}
 	pb, err := b64url.Decode(buf[:pn], []byte(pSeg))
 	if err != nil {
-		return nil, fmt.Errorf("%w: payload is not base64url", ErrTokenMalformed)
+		return nil, nil, fmt.Errorf("%w: payload is not base64url", ErrTokenMalformed)
 	}
-	return buf[:pb:pb], nil
+	return buf[:pb:pb], key, nil
 }
 
 // checkRevoked asks the revocation check about the verified claims c.
@@ -500,6 +542,12 @@ func (a *Auth) validate(c *Claims) error {
 	if c.ExpiresAt.Sub(c.IssuedAt) > authstore.MaxAccessTTL+time.Second {
 		return fmt.Errorf("%w: lifetime longer than %v", ErrTokenClaims, authstore.MaxAccessTTL)
 	}
+	return a.validateTime(c)
+}
+
+// validateTime runs the checks of claims c that depend on the time: exp,
+// nbf and iat against now, with the leeway.
+func (a *Auth) validateTime(c *Claims) error {
 	now := a.cfg.now()
 	leeway := a.cfg.leeway
 	if !now.Before(c.ExpiresAt.Add(leeway)) {

@@ -383,9 +383,23 @@ func (f *rejectFixture) add(want error, name string, a *auth.Auth, tok string) {
 	f.tests = append(f.tests, rejectCase{name: name, a: a, tok: tok, want: want})
 }
 
-// run verifies every case added, each in its own subtest.
+// run verifies every case added, each in its own subtest. Each verifier
+// has just verified a valid token (so its verified-token cache holds one),
+// and each case is verified twice: a refusal is never remembered.
 func (f *rejectFixture) run(t *testing.T) {
 	t.Helper()
+	for _, v := range []struct {
+		a   *auth.Auth
+		tok string
+	}{
+		{f.hsAuth, f.valid},
+		{f.rsAuth, forge(t, headerFor(f.rs), f.good, f.rs)},
+		{f.esAuth, forge(t, headerFor(f.es), f.good, f.es)},
+		{f.edAuth, forge(t, headerFor(f.ed), f.good, f.ed)},
+		{f.bigAuth, f.valid},
+	} {
+		checkVerify(t, v.a, v.tok, nil)
+	}
 	for _, tt := range f.tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -393,6 +407,7 @@ func (f *rejectFixture) run(t *testing.T) {
 			if a == nil {
 				a = f.hsAuth
 			}
+			checkVerify(t, a, tt.tok, tt.want)
 			checkVerify(t, a, tt.tok, tt.want)
 		})
 	}

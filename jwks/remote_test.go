@@ -943,3 +943,30 @@ func TestRemoteKeySetWithAlgorithm(t *testing.T) {
 		})
 	}
 }
+
+// A token verified (and so remembered by the verifier) stops verifying on
+// the very next request once a refresh of the JWK Set dropped its key.
+func TestRemoteKeySetDroppedKeyRefusesCachedToken(t *testing.T) {
+	t.Parallel()
+	old, next := newIssuer(t, auth.ES256), newIssuer(t, auth.ES256)
+	both, err := auth.NewKeySet(nil, append(old.keys.Keys(), next.keys.Keys()...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newJWKSServer(t, setDoc(t, both))
+	rs := newRemote(t, srv, newFakeClock())
+	a := newVerifier(t, rs)
+	if err := rs.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tok, other := old.token(t), next.token(t)
+	wantVerify(t, a, tok, nil)
+	wantVerify(t, a, tok, nil)
+	wantVerify(t, a, other, nil)
+	srv.set(setDoc(t, next.keys), http.StatusOK, "")
+	if err := rs.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantVerify(t, a, tok, auth.ErrTokenUnknownKey)
+	wantVerify(t, a, other, nil)
+}
