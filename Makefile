@@ -81,11 +81,13 @@ bench-remote:
 interop:
 	$(GO) test -count=1 -v ./interop/
 
-## fuzz: the verifier fuzz target (FUZZTIME=30s by default); after changing
-## expected results, `go test -run '^TestFuzzCorpus$$' -update-corpus .`
-## rewrites the committed seeds
+## fuzz: the verifier and claim-name fuzz targets (FUZZTIME=30s each by
+## default); after changing expected results,
+## `go test -run '^TestFuzzCorpus$$' -update-corpus .` rewrites the committed
+## seeds
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -run '^$$' -fuzz '^FuzzPayloadMembers$$' -fuzztime $(FUZZTIME) .
 
 ## cover: statement coverage per package of every module, against the test
 ## servers

@@ -221,6 +221,9 @@ func decodeClaims(payload []byte) (*Claims, error) {
 	if len(payload) == 0 || payload[0] != '{' {
 		return nil, fmt.Errorf("%w: payload is not a JSON object", ErrTokenMalformed)
 	}
+	if err := checkPayloadMembers(payload); err != nil {
+		return nil, fmt.Errorf("%w: claims: %v", ErrTokenMalformed, err)
+	}
 	var in claimsIn
 	if err := json.Unmarshal(payload, &in); err != nil {
 		if errors.Is(err, errAbsurdDate) {

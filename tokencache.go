@@ -85,7 +85,14 @@ func (c *tokenCache) shard(token string) *cacheShard {
 	for i := max(0, len(token)-8); i < len(token); i++ {
 		h = h<<8 | uint64(token[i])
 	}
-	h ^= uint64(len(token)) * 0x9e3779b97f4a7c15
+	// Mix (the finalizer of SplitMix64): base64 characters carry six bits
+	// each, the last one fewer, and every bit must reach the shard index.
+	h ^= uint64(len(token)) << 56
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
 	return &c.shards[h%c.shardMod]
 }
 

@@ -746,7 +746,45 @@ func TestVerifyRejectsJSON(t *testing.T) {
 		f.add(auth.ErrTokenHeader, name, nil, forgeRaw(t, []byte(header), goodJSON, f.hs))
 	}
 	f.add(auth.ErrTokenMalformed, "header trailing garbage", nil, forgeRaw(t, []byte(`{"alg":"HS256",`+kidJSON+`,"typ":"at+jwt"} x`), goodJSON, f.hs))
+	// The payload too: claim names are exact, and a name given twice, or
+	// in two spellings that a case-insensitive decoder takes for one, is
+	// refused, so that no two parsers read different claims.
+	body := strings.TrimSuffix(string(goodJSON), "}")
+	var many strings.Builder
+	for i := range 30 {
+		fmt.Fprintf(&many, `,"x%d":%d`, i, i)
+	}
+	for name, payload := range map[string]string{
+		"role and ROLE":              body + `,"role":"user","ROLE":"admin"}`,
+		"ROLE alone":                 body + `,"ROLE":"admin"}`,
+		"Sub beside sub":             body + `,"Sub":"root"}`,
+		"SUB beside sub":             body + `,"SUB":"root"}`,
+		"long s beside sub":          body + `,"\u017fub":"root"}`,
+		"long s raw beside sub":      body + `,"ſub":"root"}`,
+		"exp twice":                  body + `,"exp":` + fmt.Sprint(now+86400) + `}`,
+		"sub escaped, twice":         body + `,"\u0073ub":"root"}`,
+		"iss twice":                  body + `,"iss":"https://evil.example"}`,
+		"Kelvin sign in a name":      body + `,"tenant":"a","\u212aey":"x","key":"y"}`,
+		"application claim twice":    body + `,"tenant":"a","tenant":"b"}`,
+		"application claim in cases": body + `,"tenant":"a","Tenant":"b"}`,
+		"duplicate past 24 members":  body + many.String() + `,"x3":"again"}`,
+		"unterminated name":          body + `,"a}`,
+		"control character in name":  body + ",\"a\x01\":1}",
+	} {
+		f.add(auth.ErrTokenMalformed, name, nil, forgeRaw(t, hsJSON, []byte(payload), f.hs))
+	}
 	f.run(t)
+	// Members the rules leave alone.
+	for name, payload := range map[string]string{
+		"many distinct members":    body + many.String() + `}`,
+		"nested objects and names": body + `,"ctx":{"sub":"x","Sub":"y","a":[{"}":"]"}]},"tags":["{","\""]}`,
+		"escaped unrelated name":   body + `,"t\u00e9nant":"a"}`,
+		"whitespace around":        "{ " + strings.TrimPrefix(body, "{") + ` , "x" : 1 }`,
+	} {
+		if _, err := f.hsAuth.Verify(context.Background(), forgeRaw(t, hsJSON, []byte(payload), f.hs)); err != nil {
+			t.Errorf("Verify(%s) = %v; want nil", name, err)
+		}
+	}
 }
 
 // TestVerifyRejectsEncoding: anything but three strict base64url segments, and tokens over the size cap, checked before anything else.
