@@ -37,6 +37,10 @@ const (
 	// DefaultCooldown is the shortest time between two fetches that
 	// requests cause (a token with an unknown kid, a set past its lifetime).
 	DefaultCooldown = 30 * time.Second
+	// DefaultMaxStale is how long past the end of its lifetime the last
+	// good set keeps being used while fetches fail; then verification
+	// answers auth.ErrUnavailable until a fetch succeeds.
+	DefaultMaxStale = 24 * time.Hour
 )
 
 // Limits on the options of a [RemoteKeySet].
@@ -73,8 +77,12 @@ const (
 //     a cooldown ([WithCooldown]) after any fetch started, so tokens with
 //     random kids cannot make it fetch more often than that.
 //   - Failures. A failed fetch (network, timeout, status other than 200, a
-//     document over the size cap, not a JWK Set, or without any usable key)
-//     changes nothing: the last good set keeps being served. Until a first
+//     document over the size cap, not a JWK Set, or keys of which none is
+//     usable) changes nothing: the last good set keeps being served, up to
+//     [WithMaxStale] past its lifetime (24 hours by default); past that,
+//     verification answers [auth.ErrUnavailable]. An empty set, {"keys":[]},
+//     is no failure: the issuer revoked every key, and every token is
+//     refused. Until a first
 //     fetch succeeds, VerificationKey returns an error that is not
 //     [auth.ErrTokenUnknownKey], which Verify turns into [auth.ErrUnavailable].
 //   - Keys. Each JWK must name its algorithm ("alg", or take the one of
@@ -116,8 +124,10 @@ type RemoteKeySet struct {
 type remoteSnapshot struct {
 	byID      map[string]*auth.Key
 	keys      []*auth.Key // in document order
+	fetchedAt time.Time   // when the fetch that made it ended
 	refreshAt time.Time   // when Start's goroutine fetches again
 	staleAt   time.Time   // end of the lifetime
+	deadAt    time.Time   // staleAt plus the max staleness; zero for none
 }
 
 // fetchCall is one fetch that any number of callers wait for.
@@ -138,6 +148,7 @@ type remoteConfig struct {
 	maxLife     time.Duration
 	defaultLife time.Duration
 	cooldown    time.Duration
+	maxStale    time.Duration // 0: no bound
 	now         func() time.Time
 	logger      *slog.Logger
 	alg         auth.Algorithm // for a JWK without alg; "" skips such a JWK
@@ -184,6 +195,17 @@ func WithCooldown(d time.Duration) Option {
 	return func(rc *remoteConfig) { rc.cooldown = d }
 }
 
+// WithMaxStale bounds how long past the end of its lifetime the last good
+// JWK Set keeps being used while every fetch fails (the issuer is down, or
+// answers with errors): past it, verification answers [auth.ErrUnavailable]
+// until a fetch succeeds, so a key that the issuer stopped publishing
+// cannot stay trusted for ever behind a failing fetch. Default
+// [DefaultMaxStale] (24 hours); 0 removes the bound. [RemoteKeySet.Age]
+// tells how old the set in use is.
+func WithMaxStale(d time.Duration) Option {
+	return func(rc *remoteConfig) { rc.maxStale = d }
+}
+
 // WithClock sets the clock that lifetimes and the cooldown are measured
 // with. Default [time.Now].
 func WithClock(now func() time.Time) Option {
@@ -220,6 +242,7 @@ func NewRemoteKeySet(rawURL string, opts ...Option) (*RemoteKeySet, error) {
 		maxLife:     DefaultMaxLifetime,
 		defaultLife: DefaultLifetime,
 		cooldown:    DefaultCooldown,
+		maxStale:    DefaultMaxStale,
 		now:         time.Now,
 		after:       time.After,
 	}
@@ -247,6 +270,8 @@ func NewRemoteKeySet(rawURL string, opts ...Option) (*RemoteKeySet, error) {
 		return nil, fmt.Errorf("%w: JWK Set default lifetime must be positive", auth.ErrConfig)
 	case cfg.cooldown <= 0:
 		return nil, fmt.Errorf("%w: JWK Set refetch cooldown must be positive", auth.ErrConfig)
+	case cfg.maxStale < 0:
+		return nil, fmt.Errorf("%w: JWK Set max staleness must not be negative", auth.ErrConfig)
 	case cfg.now == nil:
 		return nil, fmt.Errorf("%w: nil clock", auth.ErrConfig)
 	case cfg.alg != "" && !asymmetric(cfg.alg):
@@ -276,13 +301,38 @@ func (r *RemoteKeySet) Keys() []*auth.Key {
 func (r *RemoteKeySet) VerificationKey(ctx context.Context, kid string) (*auth.Key, error) {
 	if s := r.snap.Load(); s != nil {
 		if k := s.byID[kid]; k != nil {
-			if !r.refreshing.Load() && !r.cfg.now().Before(s.staleAt) {
-				r.refreshStale(ctx)
+			if !s.deadAt.IsZero() || !r.refreshing.Load() {
+				now := r.cfg.now()
+				if !r.refreshing.Load() && !now.Before(s.staleAt) {
+					r.refreshStale(ctx)
+				}
+				if !s.deadAt.IsZero() && !now.Before(s.deadAt) {
+					return nil, r.tooStale(now, s)
+				}
 			}
 			return k, nil
 		}
 	}
 	return r.missing(ctx, kid)
+}
+
+// tooStale is the error of a set past its max staleness.
+func (r *RemoteKeySet) tooStale(now time.Time, s *remoteSnapshot) error {
+	r.mu.Lock()
+	lastErr := r.lastErr
+	r.mu.Unlock()
+	return fmt.Errorf("jwks: the JWK Set in use was fetched %v ago and no fetch has succeeded since; last fetch: %v", now.Sub(s.fetchedAt).Round(time.Second), lastErr)
+}
+
+// Age returns how long ago the JWK Set in use was fetched, and false
+// before any fetch succeeded: for monitoring, next to the bound of
+// [WithMaxStale].
+func (r *RemoteKeySet) Age() (time.Duration, bool) {
+	s := r.snap.Load()
+	if s == nil {
+		return 0, false
+	}
+	return r.cfg.now().Sub(s.fetchedAt), true
 }
 
 // missing looks kid up after a fetch, if one is under way or allowed.
@@ -317,6 +367,9 @@ func (r *RemoteKeySet) missing(ctx context.Context, kid string) (*auth.Key, erro
 		return nil, r.noSetError(call.err)
 	}
 	if k := s.byID[kid]; k != nil {
+		if now := r.cfg.now(); !s.deadAt.IsZero() && !now.Before(s.deadAt) {
+			return nil, r.tooStale(now, s)
+		}
 		return k, nil
 	}
 	return nil, auth.ErrTokenUnknownKey
@@ -517,8 +570,12 @@ func (r *RemoteKeySet) get(ctx context.Context) error {
 	s := &remoteSnapshot{
 		byID:      make(map[string]*auth.Key, len(keys)),
 		keys:      keys,
+		fetchedAt: now,
 		refreshAt: now.Add(life - life/4),
 		staleAt:   now.Add(life),
+	}
+	if r.cfg.maxStale > 0 {
+		s.deadAt = s.staleAt.Add(r.cfg.maxStale)
 	}
 	for _, k := range keys {
 		s.byID[k.ID()] = k
@@ -579,7 +636,8 @@ func maxAge(values []string) (time.Duration, bool) {
 
 // parseSet returns the usable keys of a JWK Set document, reusing the key
 // of the current set for a JWK that did not change. It fails when the
-// document is not a JWK Set or has no usable key.
+// document is not a JWK Set, or names keys of which none is usable. An
+// empty set is no failure: the issuer revoked every key.
 func (r *RemoteKeySet) parseSet(ctx context.Context, body []byte) ([]*auth.Key, error) {
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
@@ -613,7 +671,7 @@ func (r *RemoteKeySet) parseSet(ctx context.Context, body []byte) ([]*auth.Key, 
 		}
 		usable = append(usable, k)
 	}
-	if len(usable) == 0 {
+	if len(usable) == 0 && len(doc.Keys) > 0 {
 		return nil, fmt.Errorf("jwks: fetch JWK Set: no usable key among %d", len(doc.Keys))
 	}
 	return usable, nil

@@ -45,6 +45,7 @@ func TestNewRemoteKeySetRefuses(t *testing.T) {
 		{"longest under shortest", good, []Option{WithCacheBounds(time.Hour, time.Minute)}},
 		{"zero default lifetime", good, []Option{WithDefaultLifetime(0)}},
 		{"zero cooldown", good, []Option{WithCooldown(0)}},
+		{"negative max staleness", good, []Option{WithMaxStale(-time.Second)}},
 		{"nil clock", good, []Option{WithClock(nil)}},
 		{"HMAC default algorithm", good, []Option{WithAlgorithm(auth.HS256)}},
 		{"unknown default algorithm", good, []Option{WithAlgorithm("RS1")}},
@@ -332,14 +333,6 @@ func TestRemoteKeySetKeepsKeysOnFailure(t *testing.T) {
 	if err := rs.Refresh(context.Background()); err != nil {
 		t.Fatalf("Refresh = %v; want nil", err)
 	}
-	hmac, err := auth.NewHMACKey(auth.HS256, bytes.Repeat([]byte("s"), 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hmacSet, err := auth.NewKeySet(hmac)
-	if err != nil {
-		t.Fatal(err)
-	}
 	failures := []struct {
 		name   string
 		body   []byte
@@ -352,8 +345,6 @@ func TestRemoteKeySetKeepsKeysOnFailure(t *testing.T) {
 		{"JSON array", []byte(`[]`), http.StatusOK},
 		{"no keys member", []byte(`{"kty":"OKP"}`), http.StatusOK},
 		{"keys null", []byte(`{"keys":null}`), http.StatusOK},
-		{"empty set", []byte(`{"keys":[]}`), http.StatusOK},
-		{"HMAC set", setDoc(t, hmacSet), http.StatusOK},
 		{"only unusable keys", []byte(`{"keys":[{"kty":"oct","kid":"k","alg":"HS256","k":"c2VjcmV0"}]}`), http.StatusOK},
 		{"over the size cap", append(append([]byte(nil), setDoc(t, is.keys)...), bytes.Repeat([]byte(" "), 4096)...), http.StatusOK},
 	}
@@ -969,4 +960,88 @@ func TestRemoteKeySetDroppedKeyRefusesCachedToken(t *testing.T) {
 	}
 	wantVerify(t, a, tok, auth.ErrTokenUnknownKey)
 	wantVerify(t, a, other, nil)
+}
+
+// A well-formed empty JWK Set is the issuer revoking every key: it replaces
+// the set in use, and every token is refused until keys are published
+// again.
+func TestRemoteKeySetHonoursEmptySet(t *testing.T) {
+	t.Parallel()
+	is := newIssuer(t, auth.ES256)
+	srv := newJWKSServer(t, setDoc(t, is.keys))
+	rs := newRemote(t, srv, newFakeClock(), WithCooldown(time.Nanosecond))
+	a := newVerifier(t, rs)
+	tok := is.token(t)
+	if err := rs.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantVerify(t, a, tok, nil)
+	srv.set([]byte(`{"keys":[]}`), http.StatusOK, "")
+	if err := rs.Refresh(context.Background()); err != nil {
+		t.Fatalf("Refresh(empty set) = %v; want nil", err)
+	}
+	if n := len(rs.Keys()); n != 0 {
+		t.Errorf("Keys() after an empty set = %d keys; want 0", n)
+	}
+	wantVerify(t, a, tok, auth.ErrTokenUnknownKey)
+	// A failure afterwards keeps the empty set, not the older one.
+	srv.set(nil, http.StatusInternalServerError, "")
+	if err := rs.Refresh(context.Background()); err == nil {
+		t.Fatal("Refresh(500) = nil; want an error")
+	}
+	wantVerify(t, a, tok, auth.ErrTokenUnknownKey)
+	srv.set(setDoc(t, is.keys), http.StatusOK, "")
+	if err := rs.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantVerify(t, a, tok, nil)
+}
+
+// While fetches fail, the last good set serves up to the max staleness past
+// its lifetime, then verification answers ErrUnavailable, until a fetch
+// succeeds; Age tells how old the set is.
+func TestRemoteKeySetMaxStale(t *testing.T) {
+	t.Parallel()
+	for _, started := range []bool{false, true} {
+		t.Run(fmt.Sprintf("started=%v", started), func(t *testing.T) {
+			t.Parallel()
+			is := newIssuer(t, auth.ES256)
+			srv := newJWKSServer(t, setDoc(t, is.keys))
+			clock := newFakeClock()
+			rs := newRemote(t, srv, clock, WithMaxStale(time.Hour), WithDefaultLifetime(10*time.Minute))
+			if _, ok := rs.Age(); ok {
+				t.Error("Age() before any fetch: ok; want false")
+			}
+			if started {
+				installFakeTimer(rs)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				if err := rs.Start(ctx); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := rs.Refresh(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			a := newVerifier(t, rs)
+			tok := is.token(t)
+			wantVerify(t, a, tok, nil)
+			srv.set(nil, http.StatusInternalServerError, "")
+			clock.Advance(10*time.Minute + time.Hour - time.Second) // lifetime + max staleness - 1s
+			if age, ok := rs.Age(); !ok || age != 70*time.Minute-time.Second {
+				t.Errorf("Age() = %v, %v; want 1h9m59s, true", age, ok)
+			}
+			wantVerify(t, a, tok, nil)
+			clock.Advance(time.Second)
+			wantVerify(t, a, tok, auth.ErrUnavailable)
+			wantVerify(t, a, tok, auth.ErrUnavailable)
+			srv.set(setDoc(t, is.keys), http.StatusOK, "")
+			if err := rs.Refresh(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			wantVerify(t, a, tok, nil)
+			if age, ok := rs.Age(); !ok || age != 0 {
+				t.Errorf("Age() after a fetch = %v, %v; want 0, true", age, ok)
+			}
+		})
+	}
 }
