@@ -41,7 +41,7 @@ func (c Client) clipped() Client {
 // is not itself a trusted proxy. X-Forwarded-For is never believed from
 // anyone else.
 func (a *Auth) ClientFrom(r *http.Request) Client {
-	return Client{UserAgent: r.UserAgent(), Address: a.clientAddr(r), Device: deviceCookie(r)}
+	return Client{UserAgent: r.UserAgent(), Address: a.clientAddr(r), Device: a.deviceCookie(r)}
 }
 
 func (a *Auth) clientAddr(r *http.Request) string {

@@ -9,11 +9,17 @@ import (
 // CookieConfig describes the refresh-token cookie (see [WithRefreshCookie]).
 // A zero field takes its default, so CookieConfig{} is the default cookie:
 // "refreshToken", HttpOnly, Secure, SameSite=Strict, Path=/api/auth.
+//
+// A name with the "__Host-" prefix, such as "__Host-refreshToken", is the
+// stronger choice where the application can serve its routes under any
+// path: browsers then accept the cookie only host-only, Secure and with
+// Path=/, so no sibling subdomain can plant or shadow one. Its Path
+// defaults to "/", and a Domain, another Path or Insecure is refused.
 type CookieConfig struct {
 	// Name of the cookie. Default "refreshToken".
 	Name string
 	// Path limits the cookie to the routes that need it. Default
-	// "/api/auth".
+	// "/api/auth" ("/" for a "__Host-" name).
 	Path string
 	// Domain, when set, widens the cookie to subdomains. Default none
 	// (host-only).
@@ -32,6 +38,9 @@ func (c CookieConfig) withDefaults() CookieConfig {
 	}
 	if c.Path == "" {
 		c.Path = "/api/auth"
+		if strings.HasPrefix(c.Name, hostPrefix) {
+			c.Path = "/"
+		}
 	}
 	if c.SameSite == 0 || c.SameSite == http.SameSiteDefaultMode {
 		c.SameSite = http.SameSiteStrictMode
@@ -49,8 +58,18 @@ func (c CookieConfig) validate() error {
 	if c.SameSite == http.SameSiteNoneMode && c.Insecure {
 		return configError("WithRefreshCookie", "SameSite=None needs a Secure cookie")
 	}
+	if strings.HasPrefix(c.Name, hostPrefix) && (c.Path != "/" || c.Domain != "" || c.Insecure) {
+		return configError("WithRefreshCookie", "a %s cookie needs Path=/, no Domain and Secure", hostPrefix)
+	}
+	if strings.HasPrefix(c.Name, "__Secure-") && c.Insecure {
+		return configError("WithRefreshCookie", "a __Secure- cookie needs Secure")
+	}
 	return nil
 }
+
+// hostPrefix is the cookie name prefix of host-only, Secure, Path=/ cookies
+// (RFC 6265bis, section 4.1.3.2).
+const hostPrefix = "__Host-"
 
 // validCookieName reports whether name may name a cookie.
 func validCookieName(name string) bool {
@@ -92,11 +111,21 @@ func (a *Auth) clearRefreshCookie(w http.ResponseWriter) {
 	http.SetCookie(w, c)
 }
 
-// refreshCookie returns the refresh token in r's cookie, or "".
-func (a *Auth) refreshCookie(r *http.Request) string {
-	c, err := r.Cookie(a.cfg.cookie.Name)
-	if err != nil {
-		return ""
+// refreshCookies returns the values of r's refresh cookies: none, one, or
+// several when a cookie of the same name was set for a parent domain or
+// another path (a sibling subdomain can plant one, which browsers send
+// first). At most maxRefreshCookies are returned.
+func (a *Auth) refreshCookies(r *http.Request) []string {
+	var vals []string
+	for _, c := range r.CookiesNamed(a.cfg.cookie.Name) {
+		if len(vals) == maxRefreshCookies {
+			break
+		}
+		vals = append(vals, c.Value)
 	}
-	return c.Value
+	return vals
 }
+
+// maxRefreshCookies bounds the refresh cookies of one request that logout
+// revokes.
+const maxRefreshCookies = 4

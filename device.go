@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -117,15 +118,25 @@ func (a *Auth) deviceID(ctx context.Context, token, account string, now time.Tim
 // cookie's path, domain and attributes.
 func (a *Auth) setDeviceCookie(w http.ResponseWriter, token string, expires time.Time) {
 	c := a.cfg.cookie
-	c.Name = deviceCookieName
+	c.Name = a.deviceCookieName()
 	http.SetCookie(w, c.cookie(token, max(int(expires.Sub(a.cfg.now()).Seconds()), 1)))
 }
 
-// deviceCookie returns the device token in r's cookie, or "".
-func deviceCookie(r *http.Request) string {
-	c, err := r.Cookie(deviceCookieName)
-	if err != nil {
+// deviceCookieName is the device cookie's name: "deviceToken", with the
+// "__Host-" prefix when the refresh cookie has it.
+func (a *Auth) deviceCookieName() string {
+	if strings.HasPrefix(a.cfg.cookie.Name, hostPrefix) {
+		return hostPrefix + deviceCookieName
+	}
+	return deviceCookieName
+}
+
+// deviceCookie returns the device token in r's cookie, or "" when there is
+// none or several (one of which may have been planted).
+func (a *Auth) deviceCookie(r *http.Request) string {
+	cs := r.CookiesNamed(a.deviceCookieName())
+	if len(cs) != 1 {
 		return ""
 	}
-	return c.Value
+	return cs[0].Value
 }

@@ -191,20 +191,24 @@ func (a *Auth) WriteTokens(w http.ResponseWriter, status int, s *Tokens, transfe
 	writeJSON(w, status, body)
 }
 
-// presentedRefresh returns the refresh token of a refresh or logout
+// errSeveralRefreshCookies refuses a request that carries more than one
+// refresh cookie: which one is the holder's cannot be told.
+var errSeveralRefreshCookies = kind("auth: several refresh cookies", ErrInvalidRefreshToken)
+
+// presentedRefresh returns the refresh tokens of a refresh or logout
 // request: "refreshToken" in the JSON body (an empty body is fine), else
-// the refresh cookie.
-func (a *Auth) presentedRefresh(w http.ResponseWriter, r *http.Request) (string, RefreshTransfer, error) {
+// the refresh cookies (usually one; none is an empty list).
+func (a *Auth) presentedRefresh(w http.ResponseWriter, r *http.Request) ([]string, RefreshTransfer, error) {
 	var in struct {
 		RefreshToken *string `json:"refreshToken"`
 	}
 	if err := decodeJSON(w, r, &in, true); err != nil {
-		return "", "", err
+		return nil, "", err
 	}
 	if in.RefreshToken != nil {
-		return *in.RefreshToken, TransferBody, nil
+		return []string{*in.RefreshToken}, TransferBody, nil
 	}
-	return a.refreshCookie(r), TransferCookie, nil
+	return a.refreshCookies(r), TransferCookie, nil
 }
 
 // RefreshHandler returns the handler of POST /api/auth/refresh. It takes the
@@ -212,7 +216,10 @@ func (a *Auth) presentedRefresh(w http.ResponseWriter, r *http.Request) (string,
 // cookie, rotates it ([Auth.Refresh]) and answers 200 {accessToken,
 // expiresIn} with the rotated token where the old one came from (the body,
 // or the cookie). A refused token answers 401 INVALID_REFRESH_TOKEN and
-// clears the cookie; a store failure answers 503 and leaves the cookie.
+// clears the cookie; a store failure answers 503 and leaves the cookie. A
+// request with several refresh cookies (one planted for a parent domain or
+// another path) answers 401 INVALID_REFRESH_TOKEN without using any of them
+// or clearing the cookie, so the holder's own cookie survives.
 // Mount it behind [Auth.CrossOriginProtection]; a handler mounted
 // elsewhere than under /api/auth needs the cookie's Path changed to match
 // ([WithRefreshCookie]). It returns an error matching [ErrConfig] when the
@@ -222,10 +229,18 @@ func (a *Auth) RefreshHandler() (http.Handler, error) {
 		return nil, errNoClaimsLoader
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, transfer, err := a.presentedRefresh(w, r)
+		toks, transfer, err := a.presentedRefresh(w, r)
 		if err != nil {
 			WriteError(w, r, err)
 			return
+		}
+		if len(toks) > 1 {
+			a.writeFailure(w, r, errSeveralRefreshCookies)
+			return
+		}
+		tok := ""
+		if len(toks) == 1 {
+			tok = toks[0]
 		}
 		s, err := a.Refresh(r.Context(), tok, a.ClientFrom(r))
 		if err != nil {
@@ -243,12 +258,13 @@ func (a *Auth) RefreshHandler() (http.Handler, error) {
 // the session of the refresh token (body or cookie), denies the bearer
 // access token when one is sent and valid, clears the cookie and answers 200
 // {"message": ...}. It is idempotent: a missing, unknown or revoked token
-// still answers 200. A store failure answers 503 and leaves the cookie. Like
+// still answers 200. With several refresh cookies, it revokes the session
+// of each (up to four). A store failure answers 503 and leaves the cookie. Like
 // every handler that reads the refresh cookie, it needs the cookie's Path
 // to cover where it is mounted (default /api/auth, see [CookieConfig]).
 func (a *Auth) LogoutHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, _, err := a.presentedRefresh(w, r)
+		toks, _, err := a.presentedRefresh(w, r)
 		if err != nil {
 			WriteError(w, r, err)
 			return
@@ -266,9 +282,11 @@ func (a *Auth) LogoutHandler() http.Handler {
 				return
 			}
 		}
-		if err := a.RevokeRefreshToken(r.Context(), tok); err != nil {
-			a.writeFailure(w, r, err)
-			return
+		for _, tok := range toks {
+			if err := a.RevokeRefreshToken(r.Context(), tok); err != nil {
+				a.writeFailure(w, r, err)
+				return
+			}
 		}
 		a.clearRefreshCookie(w)
 		writeJSON(w, http.StatusOK, map[string]string{"message": "logged out"})

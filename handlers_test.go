@@ -258,3 +258,71 @@ func TestSessionsHandlerFailures(t *testing.T) {
 		t.Errorf("DELETE with the store down = %d; want 503", w.Code)
 	}
 }
+
+// A request with several refresh cookies (a sibling subdomain planted one
+// for the parent domain, which the browser sends first) is refused without
+// using either or clearing the cookie: the holder's own cookie keeps
+// working. Logout revokes the session of each.
+func TestSeveralRefreshCookies(t *testing.T) {
+	t.Parallel()
+	e := newRTEnv(t)
+	h := mustHandler(t)(e.a.RefreshHandler())
+	mine := e.start(t, "alice").RefreshToken
+	planted := e.start(t, "bob").RefreshToken // a valid token of the attacker's own session
+	both := func(r *http.Request) {
+		withCookie(planted)(r)
+		withCookie(mine)(r)
+	}
+	w := post(h, "", both)
+	if body := mwDecodeError(t, w); w.Code != 401 || body.Code != "INVALID_REFRESH_TOKEN" || w.Header().Get("Set-Cookie") != "" {
+		t.Errorf("two cookies: status %d, code %q, Set-Cookie %q; want 401 INVALID_REFRESH_TOKEN and no cookie set", w.Code, body.Code, w.Header().Get("Set-Cookie"))
+	}
+	// Neither was used: both still rotate.
+	for _, tok := range []string{mine, planted} {
+		if w := post(h, "", withCookie(tok)); w.Code != 200 {
+			t.Errorf("refresh with one cookie after the refusal: status %d; want 200", w.Code)
+		}
+	}
+	// Logout with several cookies revokes the session of each.
+	a1, a2 := e.start(t, "alice").RefreshToken, e.start(t, "alice").RefreshToken
+	w = post(e.a.LogoutHandler(), "", func(r *http.Request) {
+		withCookie(a1)(r)
+		withCookie(a2)(r)
+	})
+	if w.Code != 200 {
+		t.Fatalf("logout with two cookies: status %d; want 200", w.Code)
+	}
+	e.wantRefreshErr(t, a1, ErrRefreshTokenRevoked)
+	e.wantRefreshErr(t, a2, ErrRefreshTokenRevoked)
+}
+
+// A "__Host-" cookie name gets Path=/ and is refused with a Domain, another
+// path or without Secure.
+func TestHostPrefixCookie(t *testing.T) {
+	t.Parallel()
+	e := newRTEnv(t, WithRefreshCookie(CookieConfig{Name: "__Host-refreshToken"}))
+	s := e.start(t, "alice")
+	w := httptest.NewRecorder()
+	e.a.WriteTokens(w, 200, s, TransferCookie, nil)
+	c := findCookie(w, "__Host-refreshToken")
+	if c == nil || c.Path != "/" || c.Domain != "" || !c.Secure || !c.HttpOnly {
+		t.Fatalf("__Host- cookie = %+v; want Path=/, host-only, Secure, HttpOnly", c)
+	}
+	if d := findCookie(w, "__Host-deviceToken"); d != nil {
+		t.Errorf("device cookie set by a refresh-only answer: %+v", d)
+	}
+	h := mustHandler(t)(e.a.RefreshHandler())
+	if w := post(h, "", func(r *http.Request) { r.AddCookie(&http.Cookie{Name: "__Host-refreshToken", Value: s.RefreshToken}) }); w.Code != 200 {
+		t.Errorf("refresh with the __Host- cookie: status %d; want 200", w.Code)
+	}
+	for _, cc := range []CookieConfig{
+		{Name: "__Host-refreshToken", Path: "/api/auth"},
+		{Name: "__Host-refreshToken", Domain: "example.com"},
+		{Name: "__Host-refreshToken", Insecure: true},
+		{Name: "__Secure-refreshToken", Insecure: true},
+	} {
+		if err := WithRefreshCookie(cc)(&config{}); !errors.Is(err, ErrConfig) {
+			t.Errorf("WithRefreshCookie(%+v) = %v; want ErrConfig", cc, err)
+		}
+	}
+}

@@ -76,7 +76,11 @@ func (a *Auth) listSessions(w http.ResponseWriter, r *http.Request, c *Claims) {
 // that of its refresh cookie when the cookie holds a token of the user,
 // else the bearer token's sid.
 func (a *Auth) currentSession(r *http.Request, c *Claims) (string, error) {
-	if route, h, ok := parseRefreshToken(a.refreshCookie(r)); ok && route == authstore.RouteFor(c.Subject) {
+	cookie := ""
+	if vals := a.refreshCookies(r); len(vals) == 1 {
+		cookie = vals[0] // with several, none is trusted: the bearer's sid decides
+	}
+	if route, h, ok := parseRefreshToken(cookie); ok && route == authstore.RouteFor(c.Subject) {
 		rec, _, found, err := a.cfg.refreshStore.Lookup(r.Context(), route, h)
 		if err != nil {
 			return "", unavailable("refresh lookup", err)
