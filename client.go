@@ -39,7 +39,13 @@ func (c Client) clipped() Client {
 // The address is the connection's peer, unless that peer is a trusted proxy
 // ([WithTrustedProxies]): then it is the nearest X-Forwarded-For entry that
 // is not itself a trusted proxy. X-Forwarded-For is never believed from
-// anyone else.
+// anyone else. An entry may be an address ("203.0.113.7", "2001:db8::1"),
+// an address with a port as some gateways write it ("203.0.113.7:4711",
+// "[2001:db8::1]:443"), or a bracketed IPv6 address. When the entry that
+// decides is anything else ("unknown", an obfuscated name, garbage, an
+// empty entry) the client has no address: Address is "", which no
+// per-address throttle counts, rather than the proxy's own address, which
+// would put every client behind it in one bucket.
 func (a *Auth) ClientFrom(r *http.Request) Client {
 	return Client{UserAgent: r.UserAgent(), Address: a.clientAddr(r), Device: a.deviceCookie(r)}
 }
@@ -62,18 +68,41 @@ func (a *Auth) clientAddr(r *http.Request) string {
 	for i := len(hops) - 1; i >= 0; i-- {
 		parts := strings.Split(hops[i], ",")
 		for j := len(parts) - 1; j >= 0; j-- {
-			ip, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
-			if err != nil {
-				return peer.String() // a malformed chain: stop at what we know
+			ip, ok := parseForwardedHop(parts[j])
+			if !ok {
+				return "" // the hop that decides is unknown: no address
 			}
-			ip = ip.Unmap()
 			if !a.trustedProxy(ip) {
 				return ip.String()
 			}
 			peer = ip
 		}
 	}
+	// Every hop is a trusted proxy (or there is no header): the request
+	// came from the farthest of them.
 	return peer.String()
+}
+
+// parseForwardedHop parses one X-Forwarded-For entry: an IP address, with
+// or without a port, an IPv6 address with or without brackets. A zone is
+// dropped and an IPv4-mapped address unmapped.
+func parseForwardedHop(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		if ap, perr := netip.ParseAddrPort(s); perr == nil {
+			ip, err = ap.Addr(), nil
+		} else if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
+			ip, err = netip.ParseAddr(s[1 : len(s)-1])
+			if err == nil && !ip.Is6() {
+				err = perr
+			}
+		}
+	}
+	if err != nil || !ip.IsValid() {
+		return netip.Addr{}, false
+	}
+	return ip.WithZone("").Unmap(), true
 }
 
 func (a *Auth) trustedProxy(ip netip.Addr) bool {
