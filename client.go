@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/jwtkit/auth/internal/text"
 )
 
 // Client describes the client of a request: for "your sessions" screens
@@ -21,13 +23,12 @@ type Client struct {
 // maxClientField bounds the client details kept with a session.
 const maxClientField = 256
 
+// clipped returns c as a store keeps it: its user agent and address valid
+// UTF-8 without control characters, each at most maxClientField bytes cut
+// on a character boundary (see package internal/text).
 func (c Client) clipped() Client {
-	if len(c.UserAgent) > maxClientField {
-		c.UserAgent = c.UserAgent[:maxClientField]
-	}
-	if len(c.Address) > maxClientField {
-		c.Address = c.Address[:maxClientField]
-	}
+	c.UserAgent = text.Clean(c.UserAgent, maxClientField)
+	c.Address = text.Clean(c.Address, maxClientField)
 	if len(c.Device) > maxDeviceToken {
 		c.Device = ""
 	}

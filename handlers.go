@@ -327,9 +327,11 @@ func (a *Auth) CrossOriginProtection(h http.Handler) http.Handler {
 }
 
 // writeFailure logs what the client is not told, then writes the error.
+// writeFailure answers err, after logging it once at error level when it
+// is a failure of the server (a 5xx), never with a token or password.
 func (a *Auth) writeFailure(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, ErrUnavailable) || ErrorStatus(err) >= 500 {
-		a.logWarn(r.Context(), "auth: request failed", err)
+	if l := a.cfg.logger; l != nil && ErrorStatus(err) >= 500 {
+		l.ErrorContext(r.Context(), "auth: request failed", "method", r.Method, "path", r.URL.Path, "code", ErrorCode(err), "err", err.Error())
 	}
 	WriteError(w, r, err)
 }

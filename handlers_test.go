@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -325,4 +329,51 @@ func TestHostPrefixCookie(t *testing.T) {
 			t.Errorf("WithRefreshCookie(%+v) = %v; want ErrConfig", cc, err)
 		}
 	}
+}
+
+// Every 503 is logged once, at error level, with its cause and without the
+// token.
+func TestFailureLoggedOnce(t *testing.T) {
+	t.Parallel()
+	var buf strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewJSONHandler(lockedWriter{&mu, &buf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := newRTEnv(t, WithLogger(logger))
+	h := mustHandler(t)(e.a.RefreshHandler())
+	tok := e.start(t, "alice").RefreshToken
+	e.store.set("Lookup", true)
+	if w := post(h, "", withCookie(tok)); w.Code != 503 {
+		t.Fatalf("refresh with the store down: status %d; want 503", w.Code)
+	}
+	mu.Lock()
+	out := buf.String()
+	mu.Unlock()
+	var errorLines int
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if rec["level"] == "ERROR" {
+			errorLines++
+			if rec["code"] != "UNAVAILABLE" || !strings.Contains(fmt.Sprint(rec["err"]), "refresh") {
+				t.Errorf("error record %v; want code UNAVAILABLE and the cause", rec)
+			}
+		}
+	}
+	if errorLines != 1 || strings.Contains(out, tok) {
+		t.Errorf("log = %s; want one error record and never the token", out)
+	}
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

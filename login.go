@@ -3,9 +3,11 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jwtkit/auth/audit"
+	"github.com/jwtkit/auth/internal/text"
 	"github.com/jwtkit/auth/internal/throttlekey"
 )
 
@@ -53,6 +55,9 @@ func addressKey(addr string) string { return throttlekey.Address("login:addr:", 
 func deviceKey(id string) string { return "login:dev:" + id }
 
 // Login checks a login name and password and starts a session. In order:
+//   - a login name with invalid UTF-8, a control character (NUL included)
+//     or a bidirectional override is refused with [ErrInvalidInput], before
+//     anything is counted or looked up;
 //   - the attempt is throttled ([WithLoginThrottle]) per client address,
 //     and either per known device, when client.Device holds a valid device
 //     token of this account, or else on the account's one budget for
@@ -97,6 +102,9 @@ func (a *Auth) Login(ctx context.Context, login, password string, client Client)
 func (a *Auth) login(ctx context.Context, login, password string, client Client) (*Tokens, error) {
 	if a.cfg.credentials == nil {
 		return nil, errNoCredentials
+	}
+	if text.Check(login) != nil {
+		return nil, fmt.Errorf("%w: the login name holds invalid UTF-8, a control character or a bidirectional override", ErrInvalidInput)
 	}
 	at := loginAttempt{now: a.cfg.now(), client: client.clipped(), account: accountKey(login)}
 	at.budget = at.account

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jwtkit/auth/audit"
 	"github.com/jwtkit/auth/authstore"
@@ -274,5 +276,32 @@ func TestAddressKeyIPv6Prefix(t *testing.T) {
 	}
 	if a, b := addressKey("192.0.2.1"), addressKey("192.0.2.2"); a == b {
 		t.Errorf("addressKey of two IPv4 addresses = %q; want different", a)
+	}
+}
+
+// A login name with a control character, invalid UTF-8 or a bidirectional
+// override is invalid input, refused before any counting; client metadata
+// is stored as valid UTF-8, clipped on a character boundary.
+func TestLoginInputText(t *testing.T) {
+	t.Parallel()
+	e, _ := newLoginEnv(t, password.MinCost)
+	ctx := context.Background()
+	for _, login := range []string{"ada@example.com\x00", "ada\xff@example.com", "ada@example.com\n", "\u202Eada@example.com"} {
+		if _, err := e.a.Login(ctx, login, "correct horse", Client{}); !errors.Is(err, ErrInvalidInput) {
+			t.Errorf("Login(%q) = %v; want ErrInvalidInput", login, err)
+		}
+	}
+	ua := "x" + strings.Repeat("é", 200) + "\xff"
+	tok, err := e.a.Login(ctx, "ada@example.com", "correct horse", Client{UserAgent: ua, Address: "198.51.100.7\x00"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions, err := e.a.Sessions(ctx, tok.Access.Claims.Subject)
+	if err != nil || len(sessions) != 1 {
+		t.Fatalf("Sessions() = %v, %v; want one", sessions, err)
+	}
+	s := sessions[0]
+	if !utf8.ValidString(s.UserAgent) || len(s.UserAgent) > maxClientField || s.UserAgent != "x"+strings.Repeat("é", 127) || strings.ContainsRune(s.Address, 0) {
+		t.Errorf("stored client %q, %q; want valid UTF-8 clipped to %d bytes on a character boundary", s.UserAgent, s.Address, maxClientField)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jwtkit/auth"
 	"github.com/jwtkit/auth/audit"
+	"github.com/jwtkit/auth/internal/text"
 	"github.com/jwtkit/auth/internal/throttlekey"
 	"github.com/jwtkit/auth/password"
 )
@@ -33,7 +34,7 @@ const maxEmail = 254
 // A store failure returns an error matching auth.ErrUnavailable.
 func (m *Manager) Forgot(ctx context.Context, email string, client auth.Client) error {
 	email = strings.TrimSpace(email)
-	if addr, err := mail.ParseAddress(email); err != nil || addr.Name != "" || addr.Address != email || len(email) > maxEmail {
+	if addr, err := mail.ParseAddress(email); err != nil || addr.Name != "" || addr.Address != email || len(email) > maxEmail || text.Check(email) != nil {
 		return fmt.Errorf("%w: email must be a bare address of at most %d bytes", auth.ErrInvalidInput, maxEmail)
 	}
 	if client.Address != "" {

@@ -18,11 +18,11 @@ func (m *Manager) ForgotHandler() http.Handler {
 			Email string `json:"email"`
 		}
 		if err := auth.DecodeJSON(w, r, &in); err != nil {
-			auth.WriteError(w, r, err)
+			m.fail(w, r, err)
 			return
 		}
 		if err := m.Forgot(r.Context(), in.Email, m.auth.ClientFrom(r)); err != nil {
-			auth.WriteError(w, r, err)
+			m.fail(w, r, err)
 			return
 		}
 		writeMessage(w, http.StatusAccepted, "if an account has this address, a reset link is on its way")
@@ -41,11 +41,11 @@ func (m *Manager) ResetHandler() http.Handler {
 			Password string `json:"password"`
 		}
 		if err := auth.DecodeJSON(w, r, &in); err != nil {
-			auth.WriteError(w, r, err)
+			m.fail(w, r, err)
 			return
 		}
 		if _, err := m.Reset(r.Context(), in.Token, in.Password); err != nil {
-			auth.WriteError(w, r, err)
+			m.fail(w, r, err)
 			return
 		}
 		writeMessage(w, http.StatusOK, "password replaced; every session was signed out")
@@ -68,22 +68,33 @@ func (m *Manager) ChangeHandler() http.Handler {
 			RefreshTransfer string `json:"refreshTransfer"`
 		}
 		if err := auth.DecodeJSON(w, r, &in); err != nil {
-			auth.WriteError(w, r, err)
+			m.fail(w, r, err)
 			return
 		}
 		transfer, err := auth.ParseTransfer(in.RefreshTransfer)
 		if err != nil {
-			auth.WriteError(w, r, err)
+			m.fail(w, r, err)
 			return
 		}
 		c, _ := auth.ClaimsFromContext(r.Context())
 		t, err := m.ChangePassword(r.Context(), c, in.CurrentPassword, in.NewPassword, m.auth.ClientFrom(r))
 		if err != nil {
-			auth.WriteError(w, r, err)
+			m.fail(w, r, err)
 			return
 		}
 		m.auth.WriteTokens(w, http.StatusOK, t, transfer, nil)
 	}))
+}
+
+// fail answers err, after logging it once at error level when it is a
+// failure of the server (a 5xx), without the request's secrets.
+func (m *Manager) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if auth.ErrorStatus(err) >= 500 {
+		if l := m.cfg.logger; l != nil {
+			l.ErrorContext(r.Context(), "account: request failed", "method", r.Method, "path", r.URL.Path, "code", auth.ErrorCode(err), "err", err.Error())
+		}
+	}
+	auth.WriteError(w, r, err)
 }
 
 // writeMessage answers {"message": msg}, never cached.

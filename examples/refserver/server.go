@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/mail"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -201,12 +202,12 @@ func (s *Server) Auth() *auth.Auth { return s.auth }
 func (s *Server) createUser(ctx context.Context, email, plain, name, role string) (*User, error) {
 	email = NormalizeEmail(email)
 	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Address != email || addr.Name != "" || len(email) > 254 {
+	if err != nil || addr.Address != email || addr.Name != "" || len(email) > 254 || !displayable(email) {
 		return nil, fmt.Errorf("%w: invalid email", auth.ErrInvalidInput)
 	}
 	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
-		return nil, fmt.Errorf("%w: name must be 1 to 100 characters", auth.ErrInvalidInput)
+	if name == "" || utf8.RuneCountInString(name) > 100 || !displayable(name) {
+		return nil, fmt.Errorf("%w: name must be 1 to 100 characters, without control characters or bidirectional overrides", auth.ErrInvalidInput)
 	}
 	hash, err := s.auth.HashPassword(ctx, plain)
 	if err != nil {
@@ -231,12 +232,12 @@ type credentialsIn struct {
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	var in credentialsIn
 	if err := auth.DecodeJSON(w, r, &in); err != nil {
-		auth.WriteError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	transfer, err := auth.ParseTransfer(in.RefreshTransfer)
 	if err != nil || in.DeviceToken != "" {
-		auth.WriteError(w, r, auth.ErrInvalidInput)
+		s.fail(w, r, auth.ErrInvalidInput)
 		return
 	}
 	u, err := s.createUser(r.Context(), in.Email, in.Password, in.Name, "user")
@@ -245,7 +246,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, "EMAIL_TAKEN", "an account with this email already exists")
 		return
 	case err != nil:
-		auth.WriteError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	tokens, err := s.auth.StartSession(r.Context(), u.Claims(), s.auth.ClientFrom(r))
@@ -253,7 +254,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		// Nothing half-written: without a session the account goes too, so
 		// the client may register again.
 		_, _ = s.users.Delete(r.Context(), u.ID)
-		auth.WriteError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	// A lost verification mail does not undo the account: the user signs
@@ -268,12 +269,12 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var in credentialsIn
 	if err := auth.DecodeJSON(w, r, &in); err != nil {
-		auth.WriteError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	transfer, err := auth.ParseTransfer(in.RefreshTransfer)
 	if err != nil || in.Email == "" || in.Password == "" || in.Name != "" {
-		auth.WriteError(w, r, auth.ErrInvalidInput)
+		s.fail(w, r, auth.ErrInvalidInput)
 		return
 	}
 	client := s.auth.ClientFrom(r)
@@ -282,16 +283,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	tokens, err := s.auth.Login(r.Context(), in.Email, in.Password, client)
 	if err != nil {
-		auth.WriteError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	u, ok, err := s.users.Get(r.Context(), tokens.Access.Claims.Subject)
 	if err != nil {
-		auth.WriteError(w, r, storeErr(err))
+		s.fail(w, r, storeErr(err))
 		return
 	}
 	if !ok { // deleted between the password check and now
-		auth.WriteError(w, r, auth.ErrInvalidCredentials)
+		s.fail(w, r, auth.ErrInvalidCredentials)
 		return
 	}
 	s.auth.WriteTokens(w, http.StatusOK, tokens, transfer, map[string]any{"user": u})
@@ -304,21 +305,21 @@ func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) {
 		Token string `json:"token"`
 	}
 	if err := auth.DecodeJSON(w, r, &in); err != nil {
-		auth.WriteError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	id, err := s.accounts.VerifyEmail(r.Context(), in.Token)
 	if err != nil {
-		auth.WriteError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	u, ok, err := s.users.Get(r.Context(), id)
 	if err != nil {
-		auth.WriteError(w, r, storeErr(err))
+		s.fail(w, r, storeErr(err))
 		return
 	}
 	if !ok {
-		auth.WriteError(w, r, account.ErrInvalidVerifyToken)
+		s.fail(w, r, account.ErrInvalidVerifyToken)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"user": u})
@@ -328,11 +329,11 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	c, _ := auth.ClaimsFromContext(r.Context())
 	u, ok, err := s.users.Get(r.Context(), c.Subject)
 	if err != nil {
-		auth.WriteError(w, r, storeErr(err))
+		s.fail(w, r, storeErr(err))
 		return
 	}
 	if !ok {
-		auth.WriteError(w, r, auth.ErrTokenRevoked)
+		s.fail(w, r, auth.ErrTokenRevoked)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"user": u})
@@ -353,7 +354,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	}
 	_, ok, err := s.users.Get(r.Context(), id.String())
 	if err != nil {
-		auth.WriteError(w, r, storeErr(err))
+		s.fail(w, r, storeErr(err))
 		return
 	}
 	if !ok {
@@ -364,24 +365,24 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	// deleted and the client may retry. Once the account is gone the claims
 	// loader refuses its refresh tokens too.
 	if err := s.auth.RevokeUser(r.Context(), id.String()); err != nil {
-		auth.WriteError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	// Links sent to the account die with it.
 	for _, purpose := range []string{account.PurposeReset, account.PurposeVerify} {
 		if _, err := s.oneTime.RevokeOneTime(r.Context(), id.String(), purpose); err != nil {
-			auth.WriteError(w, r, fmt.Errorf("%w: %w", auth.ErrUnavailable, err))
+			s.fail(w, r, fmt.Errorf("%w: %w", auth.ErrUnavailable, err))
 			return
 		}
 	}
 	if _, err := s.users.Delete(r.Context(), id.String()); err != nil {
-		auth.WriteError(w, r, storeErr(err))
+		s.fail(w, r, storeErr(err))
 		return
 	}
 	// Once more: a login that finished between the first revocation and
 	// the deletion holds tokens issued after the first cutoff.
 	if err := s.auth.RevokeUser(r.Context(), id.String()); err != nil {
-		auth.WriteError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -423,6 +424,32 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg, "code": code})
+}
+
+// fail answers err, after logging it once at error level when it is a
+// failure of the server (a 5xx: a store down, a value a store refused), so
+// that no 503 goes unexplained; the log holds no token or password.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if auth.ErrorStatus(err) >= 500 {
+		s.logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "code", auth.ErrorCode(err), "err", err.Error())
+	}
+	auth.WriteError(w, r, err)
+}
+
+// displayable reports whether s is valid UTF-8 without control characters
+// (NUL, which PostgreSQL refuses in text, included) and without the
+// bidirectional formatting characters that make one name display as
+// another.
+func displayable(s string) bool {
+	for _, r := range s {
+		switch {
+		case r == utf8.RuneError, unicode.IsControl(r):
+			return false
+		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+			return false
+		}
+	}
+	return true
 }
 
 // storeErr turns a user store's system failure into [auth.ErrUnavailable]
