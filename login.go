@@ -125,6 +125,9 @@ func (a *Auth) login(ctx context.Context, login, password string, client Client)
 		return nil, a.loginFailed(ctx, &at, creds.UserID)
 	}
 	if creds.Refusal != nil {
+		if err := a.refundAddress(ctx, &at); err != nil {
+			return nil, unavailable("login throttle", err)
+		}
 		a.emit(ctx, audit.Event{Kind: audit.LoginFailed, Time: at.now, UserID: creds.UserID, UserAgent: at.client.UserAgent, Address: at.client.Address})
 		return nil, creds.Refusal
 	}
@@ -141,15 +144,16 @@ type loginAttempt struct {
 	address string // the client address's throttle key; empty when unknown
 }
 
-// reserveAttempt consults the throttle. The address is checked; the
-// attempt is reserved on its budget, the device's or the account's
-// (checked and recorded in one step), so that a burst of concurrent guesses
+// reserveAttempt consults the throttle. The attempt is reserved, checked
+// and recorded in one step each, on the client address and on its budget
+// (the device's or the account's), so that a burst of concurrent guesses
 // cannot all pass the check before any failure is recorded. A success
-// forgets it.
+// forgets the budget's failures and refunds the address's reservation: an
+// address is limited in failures, not in sign-ins.
 func (a *Auth) reserveAttempt(ctx context.Context, at *loginAttempt) error {
 	th := a.cfg.loginThrottle
 	if at.address != "" {
-		wait, err := th.Check(ctx, at.address, at.now)
+		wait, err := th.Take(ctx, at.address, at.now)
 		if err != nil {
 			return unavailable("login throttle", err)
 		}
@@ -158,13 +162,25 @@ func (a *Auth) reserveAttempt(ctx context.Context, at *loginAttempt) error {
 		}
 	}
 	wait, err := th.Take(ctx, at.budget, at.now)
+	if err == nil && wait == 0 {
+		return nil
+	}
+	// The attempt goes no further: the address's reservation goes back.
+	if rerr := a.refundAddress(ctx, at); rerr != nil && err == nil {
+		err = rerr
+	}
 	if err != nil {
 		return unavailable("login throttle", err)
 	}
-	if wait > 0 {
-		return a.loginThrottled(ctx, at, wait)
+	return a.loginThrottled(ctx, at, wait)
+}
+
+// refundAddress gives back the attempt reserved on the client address.
+func (a *Auth) refundAddress(ctx context.Context, at *loginAttempt) error {
+	if at.address == "" {
+		return nil
 	}
-	return nil
+	return a.cfg.loginThrottle.Refund(ctx, at.address, at.now)
 }
 
 func (a *Auth) loginThrottled(ctx context.Context, at *loginAttempt, wait time.Duration) error {
@@ -214,14 +230,9 @@ func (a *Auth) rehash(ctx context.Context, userID, password string) {
 	}
 }
 
-// loginFailed records a failure against the client address (the account's
-// was reserved already) and returns [ErrInvalidCredentials].
+// loginFailed returns [ErrInvalidCredentials]; the failure was recorded
+// when the attempt was reserved.
 func (a *Auth) loginFailed(ctx context.Context, at *loginAttempt, userID string) error {
-	if at.address != "" {
-		if _, err := a.cfg.loginThrottle.Fail(ctx, at.address, at.now); err != nil {
-			return unavailable("login throttle", err)
-		}
-	}
 	a.emit(ctx, audit.Event{Kind: audit.LoginFailed, Time: at.now, UserID: userID, UserAgent: at.client.UserAgent, Address: at.client.Address})
 	return ErrInvalidCredentials
 }
@@ -230,6 +241,9 @@ func (a *Auth) loginFailed(ctx context.Context, at *loginAttempt, userID string)
 // session and hands out a new device token.
 func (a *Auth) loginSucceeded(ctx context.Context, at *loginAttempt, creds *Credentials, password string) (*Tokens, error) {
 	if err := a.cfg.loginThrottle.Reset(ctx, at.budget); err != nil {
+		return nil, unavailable("login throttle", err)
+	}
+	if err := a.refundAddress(ctx, at); err != nil {
 		return nil, unavailable("login throttle", err)
 	}
 	device, deviceExp, err := a.issueDevice(at.account, at.now)

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
@@ -303,5 +304,51 @@ func TestLoginInputText(t *testing.T) {
 	s := sessions[0]
 	if !utf8.ValidString(s.UserAgent) || len(s.UserAgent) > maxClientField || s.UserAgent != "x"+strings.Repeat("é", 127) || strings.ContainsRune(s.Address, 0) {
 		t.Errorf("stored client %q, %q; want valid UTF-8 clipped to %d bytes on a character boundary", s.UserAgent, s.Address, maxClientField)
+	}
+}
+
+// TestLoginAddressThrottleConcurrent: a burst of concurrent guesses from one
+// address, each at another account, gets no more password checks than the
+// address's rate allows; and sign-ins that succeed use none of the
+// address's credit.
+func TestLoginAddressThrottleConcurrent(t *testing.T) {
+	t.Parallel()
+	e, _ := newLoginEnv(t, password.MinCost)
+	const addr = "203.0.113.50"
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	checked, throttled := 0, 0
+	for i := 0; i < 60; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := e.a.Login(context.Background(), fmt.Sprintf("user%d@example.com", i), "wrong horse", Client{Address: addr})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case errors.Is(err, ErrInvalidCredentials):
+				checked++
+			case errors.Is(err, ErrTooManyAttempts):
+				throttled++
+			default:
+				t.Errorf("Login = %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if checked != 3 || throttled != 57 {
+		t.Errorf("60 concurrent guesses from one address at rate 3/1m: %d checked, %d throttled; want 3, 57", checked, throttled)
+	}
+	// Successes from an address leave its credit as it was.
+	ok := "203.0.113.51"
+	for i := 0; i < 10; i++ {
+		if _, err := e.a.Login(context.Background(), "ada@example.com", "correct horse", Client{Address: ok}); err != nil {
+			t.Fatalf("sign-in %d from %s = %v; want success", i+1, ok, err)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := e.a.Login(context.Background(), fmt.Sprintf("x%d@example.com", i), "wrong horse", Client{Address: ok}); !errors.Is(err, ErrInvalidCredentials) {
+			t.Errorf("guess %d after ten sign-ins = %v; want ErrInvalidCredentials (credit left)", i+1, err)
+		}
 	}
 }

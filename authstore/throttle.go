@@ -33,6 +33,22 @@ type Throttle interface {
 	Fail(ctx context.Context, key string, now time.Time) (retryAfter time.Duration, err error)
 	// Reset forgets key's failures, after a success.
 	Reset(ctx context.Context, key string) error
+	// Refund gives back the credit of one attempt that Take reserved for
+	// key at now, when it turned out not to be a failure: key's theoretical
+	// arrival time moves back one interval, and the record goes when that
+	// is no later than now. A key without a record is left alone, so a
+	// refund never grants more than the rate. Login reserves an attempt per
+	// client address and refunds it on success, so that the address is
+	// limited in failures, not in sign-ins.
+	Refund(ctx context.Context, key string, now time.Time) error
+}
+
+// Refund is the arithmetic of [Throttle.Refund] shared by every store:
+// given the key's theoretical arrival time tat, it returns the new one,
+// and keep false when the record should go.
+func (r Rate) Refund(tat, now time.Time) (newTAT time.Time, keep bool) {
+	newTAT = tat.Add(-r.Interval())
+	return newTAT, newTAT.After(now)
 }
 
 // Rate is a throttle rate: Limit failures per Window.

@@ -16,7 +16,8 @@ import (
 // throttles of rate 5 per 15 minutes returned by newThrottle (each must
 // start empty): five failures in a burst are allowed and the sixth attempt
 // waits three minutes; credit returns at one failure per three minutes;
-// Reset forgets a key; keys are isolated; concurrent failures of one key are
+// Reset forgets a key; Refund gives back one reserved attempt and never
+// more than the rate; keys are isolated; concurrent failures of one key are
 // all counted; a cancelled context fails.
 func TestThrottle(t *testing.T, newThrottle func(t *testing.T, rate authstore.Rate) authstore.Throttle) {
 	t.Helper()
@@ -117,6 +118,63 @@ func TestThrottle(t *testing.T, newThrottle func(t *testing.T, rate authstore.Ra
 			t.Errorf("Reset(unknown) = %v; want nil", err)
 		}
 	})
+	t.Run("Refund", func(t *testing.T) {
+		th := newThrottle(t, rate)
+		key := uuid.NewString()
+		take := func(at time.Time) time.Duration {
+			t.Helper()
+			d, err := th.Take(ctx, key, at)
+			if err != nil {
+				t.Fatalf("Take = %v", err)
+			}
+			return d
+		}
+		refund := func(k string, at time.Time) {
+			t.Helper()
+			if err := th.Refund(ctx, k, at); err != nil {
+				t.Fatalf("Refund = %v", err)
+			}
+		}
+		// Five reserved attempts use the burst; refunding one lets one more in.
+		for i := 0; i < 5; i++ {
+			if d := take(now); d != 0 {
+				t.Fatalf("Take %d: wait %v; want 0", i+1, d)
+			}
+		}
+		if d := take(now); d == 0 {
+			t.Fatal("sixth Take passed; want a wait")
+		}
+		refund(key, now)
+		wait(t, th, key, now, 0)
+		if d := take(now); d != 0 {
+			t.Errorf("Take after a refund: wait %v; want 0", d)
+		}
+		if d := take(now); d == 0 {
+			t.Error("second Take after one refund passed; want a wait")
+		}
+		// Refunding more than was taken grants nothing beyond the rate.
+		other := uuid.NewString()
+		refund(other, now) // no record: nothing happens
+		for i := 0; i < 3; i++ {
+			if _, err := th.Take(ctx, other, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := 0; i < 6; i++ {
+			refund(other, now)
+		}
+		passed := 0
+		for i := 0; i < 8; i++ {
+			if d, err := th.Take(ctx, other, now); err != nil {
+				t.Fatal(err)
+			} else if d == 0 {
+				passed++
+			}
+		}
+		if passed != 5 {
+			t.Errorf("after 3 Takes and 6 refunds: %d of 8 Takes passed; want the rate's 5", passed)
+		}
+	})
 	t.Run("Isolation", func(t *testing.T) {
 		th := newThrottle(t, rate)
 		a, b := uuid.NewString(), uuid.NewString()
@@ -155,6 +213,9 @@ func TestThrottle(t *testing.T, newThrottle func(t *testing.T, rate authstore.Ra
 		}
 		if _, err := th.Check(c, key, now); !errors.Is(err, context.Canceled) {
 			t.Errorf("Check(cancelled) = %v; want context.Canceled", err)
+		}
+		if err := th.Refund(c, key, now); !errors.Is(err, context.Canceled) {
+			t.Errorf("Refund(cancelled) = %v; want context.Canceled", err)
 		}
 		if err := th.Reset(c, key); !errors.Is(err, context.Canceled) {
 			t.Errorf("Reset(cancelled) = %v; want context.Canceled", err)

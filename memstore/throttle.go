@@ -89,6 +89,25 @@ func (m *Throttle) Take(ctx context.Context, key string, now time.Time) (time.Du
 	return 0, nil
 }
 
+// Refund implements [authstore.Throttle].
+func (m *Throttle) Refund(ctx context.Context, key string, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	tat, ok := m.tat[key]
+	if !ok {
+		return nil
+	}
+	if newTAT, keep := m.rate.Refund(tat, now); keep {
+		m.tat[key] = newTAT
+	} else {
+		delete(m.tat, key)
+	}
+	return nil
+}
+
 // Reset implements [authstore.Throttle].
 func (m *Throttle) Reset(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {

@@ -153,13 +153,13 @@ func Example() {
 	// auth.verifications{auth.outcome=ok} 1
 	//
 	// auth.login
-	//   authstore.Throttle.Check
 	//   authstore.Throttle.Take
-	//   authstore.Throttle.Fail
+	//   authstore.Throttle.Take
 	// auth.login
-	//   authstore.Throttle.Check
+	//   authstore.Throttle.Take
 	//   authstore.Throttle.Take
 	//   authstore.Throttle.Reset
+	//   authstore.Throttle.Refund
 	//   authstore.RefreshStore.CreateSession
 	// auth.refresh
 	//   authstore.RefreshStore.Lookup

@@ -153,7 +153,7 @@ func TestTelemetry(t *testing.T) {
 	wantOutcome(t, logins[1], "failed", "INVALID_CREDENTIALS", codes.Unset)
 	wantOutcome(t, logins[4], "throttled", "TOO_MANY_ATTEMPTS", codes.Unset)
 	if got, want := children(spans, logins[0]), []string{
-		"authstore.Throttle.Check", "authstore.Throttle.Take", "authstore.Throttle.Reset", "authstore.RefreshStore.CreateSession",
+		"authstore.Throttle.Take", "authstore.Throttle.Take", "authstore.Throttle.Reset", "authstore.Throttle.Refund", "authstore.RefreshStore.CreateSession",
 	}; !slices.Equal(got, want) {
 		t.Errorf("children of the first auth.login = %v; want %v", got, want)
 	}
@@ -161,7 +161,7 @@ func TestTelemetry(t *testing.T) {
 		t.Errorf("events of the first auth.login = %v; want %v", got, want)
 	}
 	if got, want := children(spans, logins[1]), []string{
-		"authstore.Throttle.Check", "authstore.Throttle.Take", "authstore.Throttle.Fail",
+		"authstore.Throttle.Take", "authstore.Throttle.Take",
 	}; !slices.Equal(got, want) {
 		t.Errorf("children of a failed auth.login = %v; want %v", got, want)
 	}

@@ -317,6 +317,13 @@ func (w *throttle) Fail(ctx context.Context, key string, now time.Time) (time.Du
 	return w.wait(ctx, "authstore.Throttle.Fail", w.th.Fail, key, now)
 }
 
+func (w *throttle) Refund(ctx context.Context, key string, now time.Time) error {
+	ctx, span := w.t.start(ctx, "authstore.Throttle.Refund")
+	err := w.th.Refund(ctx, key, now)
+	w.t.end(span, err)
+	return err
+}
+
 func (w *throttle) Reset(ctx context.Context, key string) error {
 	ctx, span := w.t.start(ctx, "authstore.Throttle.Reset")
 	err := w.th.Reset(ctx, key)

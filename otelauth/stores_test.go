@@ -61,7 +61,7 @@ func TestWrappedThrottle(t *testing.T) {
 		}
 		return tel.WrapThrottle(th)
 	})
-	wantSpans(t, rec, "authstore.Throttle.Check", "authstore.Throttle.Take", "authstore.Throttle.Fail", "authstore.Throttle.Reset")
+	wantSpans(t, rec, "authstore.Throttle.Check", "authstore.Throttle.Take", "authstore.Throttle.Fail", "authstore.Throttle.Reset", "authstore.Throttle.Refund")
 }
 
 func TestWrappedOneTimeStore(t *testing.T) {

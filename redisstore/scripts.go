@@ -462,6 +462,25 @@ redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', string.format('%d', m
 return 0
 `)
 
+// refundScript gives back one interval of a key's credit
+// ([authstore.Rate.Refund]): it moves the theoretical arrival time (us)
+// back one interval, or deletes the key when that is no later than now; a
+// key without a record stays without one.
+//
+// KEYS: throttle key. ARGV: now, interval.
+var refundScript = redis.NewScript(`
+local now, iv = tonumber(ARGV[1]), tonumber(ARGV[2])
+local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+local tat = tonumber(cur) - iv
+if tat <= now then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', string.format('%d', math.ceil((tat - now) / 1000)))
+end
+return 0
+`)
+
 // failScript records a failure in the generic cell rate algorithm of
 // [authstore.Rate.GCRA]: it moves the key's theoretical arrival time (us) one
 // interval on from itself or now, whichever is later, keeps it until it

@@ -114,6 +114,17 @@ func (t *Throttle) Take(ctx context.Context, key string, now time.Time) (time.Du
 	return time.Duration(us) * time.Microsecond, nil
 }
 
+// Refund implements [authstore.Throttle], in one script on the key's node.
+func (t *Throttle) Refund(ctx context.Context, key string, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return wrap("throttle refund", err)
+	}
+	if err := refundScript.Run(ctx, t.rdb, []string{t.prefix + key}, now.UnixMicro(), t.interval).Err(); err != nil {
+		return wrap("throttle refund", err)
+	}
+	return nil
+}
+
 // Reset implements [authstore.Throttle]: it deletes key's record.
 func (t *Throttle) Reset(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {

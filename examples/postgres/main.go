@@ -187,7 +187,12 @@ func newInstance(ctx context.Context, cfg *refserver.Config, getenv func(string)
 			closeAll()
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
-		backend.Revocation, backend.Throttle, backend.OneTime = rs, th, rs
+		reg, err := redisstore.NewThrottle(rdb, cfg.RegisterRate, prefix...)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		backend.Revocation, backend.Throttle, backend.RegisterThrottle, backend.OneTime = rs, th, reg, rs
 	}
 	if backend.Throttle == nil {
 		if backend.Throttle, err = memstore.NewThrottle(cfg.LoginRate); err != nil {
@@ -199,6 +204,9 @@ func newInstance(ctx context.Context, cfg *refserver.Config, getenv func(string)
 	backend.Refresh = tel.WrapRefreshStore(backend.Refresh)
 	backend.Revocation = tel.WrapRevocationStore(backend.Revocation)
 	backend.Throttle = tel.WrapThrottle(backend.Throttle)
+	if backend.RegisterThrottle != nil {
+		backend.RegisterThrottle = tel.WrapThrottle(backend.RegisterThrottle)
+	}
 	backend.OneTime = tel.WrapOneTimeStore(backend.OneTime)
 	srv, err := refserver.New(ctx, cfg, logger, backend)
 	if err != nil {

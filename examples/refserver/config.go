@@ -40,6 +40,7 @@ type Config struct {
 	RefreshTTL    time.Duration  // AUTH_REFRESH_TTL
 	ReuseGrace    time.Duration  // AUTH_REUSE_GRACE
 	LoginRate     authstore.Rate // AUTH_LOGIN_LIMIT
+	RegisterRate  authstore.Rate // AUTH_REGISTER_LIMIT
 	CookieSecure  bool           // AUTH_COOKIE_SECURE
 	AdminEmail    string         // ADMIN_EMAIL
 	AdminPassword string         // ADMIN_PASSWORD
@@ -96,6 +97,9 @@ func LoadConfig(getenv func(string) string, logger *slog.Logger) (*Config, error
 	}
 	if c.LoginRate, err = parseRate(EnvOr(getenv, "AUTH_LOGIN_LIMIT", "5/15m")); err != nil {
 		return nil, fmt.Errorf("AUTH_LOGIN_LIMIT: %w", err)
+	}
+	if c.RegisterRate, err = parseRate(EnvOr(getenv, "AUTH_REGISTER_LIMIT", "20/15m")); err != nil {
+		return nil, fmt.Errorf("AUTH_REGISTER_LIMIT: %w", err)
 	}
 	if c.CookieSecure, err = envBool(getenv, "AUTH_COOKIE_SECURE", true); err != nil {
 		return nil, err

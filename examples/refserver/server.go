@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/mail"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -25,11 +26,12 @@ import (
 // parts. It is an http.Handler.
 type Server struct {
 	http.Handler
-	auth     *auth.Auth
-	accounts *account.Manager
-	users    UserStore
-	oneTime  authstore.OneTimeStore
-	logger   *slog.Logger
+	auth          *auth.Auth
+	accounts      *account.Manager
+	users         UserStore
+	oneTime       authstore.OneTimeStore
+	registerLimit authstore.Throttle
+	logger        *slog.Logger
 }
 
 // Backend holds the stores of a [Server]; nil fields get in-memory stores of
@@ -39,6 +41,10 @@ type Backend struct {
 	Refresh    authstore.RefreshStore
 	Revocation authstore.RevocationStore
 	Throttle   authstore.Throttle
+	// RegisterThrottle limits registrations per client address
+	// (AUTH_REGISTER_LIMIT), a budget of its own that never touches the
+	// login throttle's.
+	RegisterThrottle authstore.Throttle
 	// OneTime keeps the tokens of reset and verification links.
 	OneTime authstore.OneTimeStore
 	// Events, when set, receives the security events of the Auth and the
@@ -70,6 +76,12 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, b Backend) (*Ser
 	if err != nil {
 		return nil, err
 	}
+	if b.RegisterThrottle == nil {
+		if b.RegisterThrottle, err = memstore.NewThrottle(cfg.RegisterRate); err != nil {
+			return nil, fmt.Errorf("AUTH_REGISTER_LIMIT: %w", err)
+		}
+	}
+	s.registerLimit = b.RegisterThrottle
 	if b.Throttle == nil {
 		if b.Throttle, err = memstore.NewThrottle(cfg.LoginRate); err != nil {
 			return nil, fmt.Errorf("AUTH_LOGIN_LIMIT: %w", err)
@@ -240,6 +252,20 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, auth.ErrInvalidInput)
 		return
 	}
+	client := s.auth.ClientFrom(r)
+	if client.Address != "" {
+		// Each registration costs a password hash: an address gets a
+		// budget of them (AUTH_REGISTER_LIMIT), apart from its logins'.
+		wait, err := s.registerLimit.Take(r.Context(), "register:addr:"+client.Address, time.Now())
+		if err != nil {
+			s.fail(w, r, fmt.Errorf("%w: register throttle: %w", auth.ErrUnavailable, err))
+			return
+		}
+		if wait > 0 {
+			s.fail(w, r, registerThrottled(wait))
+			return
+		}
+	}
 	u, err := s.createUser(r.Context(), in.Email, in.Password, in.Name, "user")
 	switch {
 	case errors.Is(err, ErrEmailTaken):
@@ -249,7 +275,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	tokens, err := s.auth.StartSession(r.Context(), u.Claims(), s.auth.ClientFrom(r))
+	tokens, err := s.auth.StartSession(r.Context(), u.Claims(), client)
 	if err != nil {
 		// Nothing half-written: without a session the account goes too, so
 		// the client may register again.
@@ -435,6 +461,14 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	auth.WriteError(w, r, err)
 }
+
+// registerThrottled is the answer to a registration past its address's
+// budget: 429 TOO_MANY_ATTEMPTS with Retry-After.
+type registerThrottled time.Duration
+
+func (e registerThrottled) Error() string             { return "too many registrations from this address" }
+func (e registerThrottled) Is(target error) bool      { return target == auth.ErrTooManyAttempts }
+func (e registerThrottled) RetryAfter() time.Duration { return time.Duration(e) }
 
 // displayable reports whether s is valid UTF-8 without control characters
 // (NUL, which PostgreSQL refuses in text, included) and without the
