@@ -255,8 +255,9 @@ func (a *Auth) RefreshHandler() (http.Handler, error) {
 }
 
 // LogoutHandler returns the handler of POST /api/auth/logout. It revokes
-// the session of the refresh token (body or cookie), denies the bearer
-// access token when one is sent and valid, clears the cookie and answers 200
+// the session of the refresh token (body or cookie) and, when a valid
+// bearer access token is sent, the session of that token (its sid; a token
+// issued outside a session is denied on its own), clears the cookie and answers 200
 // {"message": ...}. It is idempotent: a missing, unknown or revoked token
 // still answers 200. With several refresh cookies, it revokes the session
 // of each (up to four). A store failure answers 503 and leaves the cookie. Like
@@ -272,6 +273,14 @@ func (a *Auth) LogoutHandler() http.Handler {
 		if bearer, err := a.extract(r); err == nil {
 			c, err := a.Verify(r.Context(), bearer)
 			switch {
+			case err == nil && c.SessionID != "":
+				// The bearer's session ends, and with it every access
+				// token of the session: one revocation entry per session,
+				// however many tokens it had.
+				if err := a.RevokeSession(r.Context(), c.Subject, c.SessionID); err != nil {
+					a.writeFailure(w, r, err)
+					return
+				}
 			case err == nil:
 				if err := a.RevokeAccessToken(r.Context(), c); err != nil {
 					a.writeFailure(w, r, err)

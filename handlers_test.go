@@ -377,3 +377,31 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// Logout with only a bearer token ends the token's session: its refresh
+// token and every access token of the session stop working at once, by one
+// revocation entry for the session rather than one per token.
+func TestLogoutBearerEndsSession(t *testing.T) {
+	t.Parallel()
+	e := newRTEnv(t, WithRevocation(newMemStore(t)))
+	ctx := context.Background()
+	s := e.start(t, "alice")
+	rotated, err := e.a.Refresh(ctx, s.RefreshToken, Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := e.start(t, "alice")
+	w := post(e.a.LogoutHandler(), "", mwBearer(rotated.Access.Token))
+	if w.Code != 200 {
+		t.Fatalf("bearer-only logout: status %d; want 200", w.Code)
+	}
+	for name, tok := range map[string]string{"the bearer": rotated.Access.Token, "an earlier token of the session": s.Access.Token} {
+		if _, err := e.a.Verify(ctx, tok); !errors.Is(err, ErrTokenRevoked) {
+			t.Errorf("Verify(%s) after logout = %v; want ErrTokenRevoked", name, err)
+		}
+	}
+	e.wantRefreshErr(t, rotated.RefreshToken, ErrRefreshTokenRevoked)
+	if _, err := e.a.Verify(ctx, other.Access.Token); err != nil {
+		t.Errorf("Verify(another session's token) = %v; want nil", err)
+	}
+}
