@@ -114,18 +114,18 @@ func TestLoginDeviceTokenChecks(t *testing.T) {
 		name, token, account string
 		at                   time.Time
 	}{
-		{"another account", ada.DeviceToken, accountKey("bob@example.com"), now},
-		{"expired", ada.DeviceToken, accountKey("ada@example.com"), now.Add(deviceTTL)},
-		{"tampered", tampered, accountKey("ada@example.com"), now},
-		{"access token", ada.Access.Token, accountKey("ada@example.com"), now},
-		{"garbage", "not.a.token", accountKey("ada@example.com"), now},
-		{"huge", strings.Repeat("a", maxDeviceToken+1), accountKey("ada@example.com"), now},
+		{"another account", ada.DeviceToken, e.a.accountKey("bob@example.com"), now},
+		{"expired", ada.DeviceToken, e.a.accountKey("ada@example.com"), now.Add(deviceTTL)},
+		{"tampered", tampered, e.a.accountKey("ada@example.com"), now},
+		{"access token", ada.Access.Token, e.a.accountKey("ada@example.com"), now},
+		{"garbage", "not.a.token", e.a.accountKey("ada@example.com"), now},
+		{"huge", strings.Repeat("a", maxDeviceToken+1), e.a.accountKey("ada@example.com"), now},
 	} {
 		if id := e.a.deviceID(ctx, tt.token, tt.account, tt.at); id != "" {
 			t.Errorf("deviceID(%s) = %q; want \"\" (not a known device)", tt.name, id)
 		}
 	}
-	if id := e.a.deviceID(ctx, ada.DeviceToken, accountKey(" ADA@example.com "), now); id == "" {
+	if id := e.a.deviceID(ctx, ada.DeviceToken, e.a.accountKey(" ADA@example.com "), now); id == "" {
 		t.Error("deviceID(own token, own account in another case) = \"\"; want the device id")
 	}
 	// A device token of another account gives no budget of its own: the

@@ -43,9 +43,25 @@ type CredentialStore interface {
 	SetPasswordHash(ctx context.Context, userID string, hash []byte) error
 }
 
-// accountKey is the throttle key of a login name (see
-// [throttlekey.Login]).
-func accountKey(login string) string { return throttlekey.Login("login:acct:", login) }
+// LoginNormalizer is implemented by a [CredentialStore] that finds accounts
+// under a canonical form of the login name of its own (provider-specific
+// rules, another Unicode normalization): NormalizeLogin returns the form
+// under which Credentials looks login up. Login throttles each account
+// under that form, so that spellings of one name (case, width, compatibility
+// characters) share one budget. Without it the form is the default:
+// trimmed, Unicode NFKC, then lower-cased.
+type LoginNormalizer interface {
+	NormalizeLogin(login string) string
+}
+
+// accountKey is the throttle key of the account that login names (see
+// [LoginNormalizer]).
+func (a *Auth) accountKey(login string) string {
+	if n, ok := a.cfg.credentials.(LoginNormalizer); ok {
+		return throttlekey.Key("login:acct:", n.NormalizeLogin(login))
+	}
+	return throttlekey.Login("login:acct:", login)
+}
 
 // addressKey is the throttle key of a client address (see
 // [throttlekey.Address]).
@@ -106,7 +122,7 @@ func (a *Auth) login(ctx context.Context, login, password string, client Client)
 	if text.Check(login) != nil {
 		return nil, fmt.Errorf("%w: the login name holds invalid UTF-8, a control character or a bidirectional override", ErrInvalidInput)
 	}
-	at := loginAttempt{now: a.cfg.now(), client: client.clipped(), account: accountKey(login)}
+	at := loginAttempt{now: a.cfg.now(), client: client.clipped(), account: a.accountKey(login)}
 	at.budget = at.account
 	if id := a.deviceID(ctx, client.Device, at.account, at.now); id != "" {
 		at.budget = deviceKey(id)

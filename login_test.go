@@ -352,3 +352,44 @@ func TestLoginAddressThrottleConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// Spellings of one login name share the account's budget: by default
+// (trim, NFKC, lower case), and in the store's own form when it implements
+// LoginNormalizer.
+func TestLoginAccountKeyCanonical(t *testing.T) {
+	t.Parallel()
+	spend := func(t *testing.T, a *Auth, spellings []string) (checked int) {
+		t.Helper()
+		for i, login := range spellings {
+			addr := netip.AddrFrom4([4]byte{198, 51, 100, byte(i + 1)}).String() // a new address each time
+			_, err := a.Login(context.Background(), login, "wrong horse", Client{Address: addr})
+			switch {
+			case errors.Is(err, ErrInvalidCredentials):
+				checked++
+			case !errors.Is(err, ErrTooManyAttempts):
+				t.Fatalf("Login(%q) = %v", login, err)
+			}
+		}
+		return checked
+	}
+	spellings := []string{"ada@example.com", "ADA@EXAMPLE.COM", " Ada@Example.com ", "ａｄａ@example.com", "ᵃda@example.com", "ada@ｅxample.com"}
+	e, _ := newLoginEnv(t, password.MinCost)
+	if got := spend(t, e.a, spellings); got != 3 {
+		t.Errorf("six spellings of one address at rate 3/1m: %d password checks; want 3", got)
+	}
+	// A store with rules of its own: the part after "+" does not count.
+	plus := plusAccounts{&fakeAccounts{users: map[string]Credentials{}, set: map[string][]byte{}}}
+	e2, _ := newLoginEnv(t, password.MinCost, WithCredentials(plus))
+	if got := spend(t, e2.a, []string{"ada+1@example.com", "ada+2@example.com", "ada+3@example.com", "ada+4@example.com"}); got != 3 {
+		t.Errorf("four spellings under the store's own rules: %d password checks; want 3", got)
+	}
+}
+
+// plusAccounts finds "name+tag@domain" under "name@domain".
+type plusAccounts struct{ *fakeAccounts }
+
+func (p plusAccounts) NormalizeLogin(login string) string {
+	name, domain, _ := strings.Cut(strings.ToLower(login), "@")
+	name, _, _ = strings.Cut(name, "+")
+	return name + "@" + domain
+}

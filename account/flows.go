@@ -42,7 +42,11 @@ func (m *Manager) Forgot(ctx context.Context, email string, client auth.Client) 
 			return err
 		}
 	}
-	if err := m.take(ctx, throttlekey.Login("forgot:acct:", email)); err != nil {
+	acct := throttlekey.Login("forgot:acct:", email)
+	if n, ok := m.users.(auth.LoginNormalizer); ok {
+		acct = throttlekey.Key("forgot:acct:", n.NormalizeLogin(email))
+	}
+	if err := m.take(ctx, acct); err != nil {
 		return err
 	}
 	creds, err := m.users.Credentials(ctx, email)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/jwtkit/auth"
 	"github.com/jwtkit/auth/account"
 )
@@ -47,8 +49,13 @@ type UserStore interface {
 	LoadClaims(ctx context.Context, id string) (auth.Claims, error)
 }
 
-// NormalizeEmail is the one form in which emails are stored and looked up.
-func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+// NormalizeEmail is the one form in which emails are stored and looked up:
+// trimmed, in Unicode normalization form KC, then lower-cased, the form in
+// which the library throttles logins per account, so that no spelling of an
+// address gets a budget of its own.
+func NormalizeEmail(email string) string {
+	return strings.ToLower(norm.NFKC.String(strings.TrimSpace(email)))
+}
 
 // MemoryUsers is the in-memory [UserStore].
 type MemoryUsers struct {

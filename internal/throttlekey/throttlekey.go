@@ -8,13 +8,27 @@ import (
 	"encoding/hex"
 	"net/netip"
 	"strings"
+
+	"golang.org/x/text/unicode/norm"
 )
 
-// Login returns prefix followed by a digest of the login name login,
-// trimmed and lower-cased, so that " Ada@example.com" counts against the
-// same account; a throttle store never holds the name itself.
-func Login(prefix, login string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(login))))
+// Canonical returns the default canonical form of a login name: trimmed,
+// in Unicode normalization form KC, then lower-cased, so that
+// " Ada@example.com", "ADA@EXAMPLE.COM" and "ａｄａ@example.com" (full-width
+// letters) are one account.
+func Canonical(login string) string {
+	return strings.ToLower(norm.NFKC.String(strings.TrimSpace(login)))
+}
+
+// Login returns prefix followed by a digest of the canonical form of the
+// login name login ([Canonical]); a throttle store never holds the name
+// itself.
+func Login(prefix, login string) string { return Key(prefix, Canonical(login)) }
+
+// Key returns prefix followed by a digest of canonical, a login name
+// already in the canonical form of its credential store.
+func Key(prefix, canonical string) string {
+	sum := sha256.Sum256([]byte(canonical))
 	return prefix + hex.EncodeToString(sum[:16])
 }
 
