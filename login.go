@@ -272,9 +272,36 @@ func (a *Auth) loginSucceeded(ctx context.Context, at *loginAttempt, creds *Cred
 	if err != nil {
 		return nil, err
 	}
+	if err := a.revokedSince(ctx, creds.UserID, t.SessionID, at.now); err != nil {
+		return nil, err
+	}
 	t.DeviceToken, t.DeviceExpiresAt = device, deviceExp
 	a.emit(ctx, audit.Event{Kind: audit.LoginSucceeded, Time: at.now, UserID: creds.UserID, SessionID: t.SessionID, UserAgent: at.client.UserAgent, Address: at.client.Address})
 	return t, nil
+}
+
+// revokedSince guards a login against a sign-out everywhere (or a password
+// reset) that ran while it checked the password: when the user's sessions
+// were revoked after start, the session just created is revoked too and
+// the login fails with [ErrInvalidCredentials], as if it had come after. A
+// login that started once [Auth.RevokeUser] had returned is not affected,
+// even within the same second: the cutoff has microseconds.
+func (a *Auth) revokedSince(ctx context.Context, userID, sessionID string, start time.Time) error {
+	rc := a.cfg.revocation
+	if rc == nil {
+		return nil
+	}
+	revoked, err := rc.Revoked(ctx, userID, "", "", start)
+	if err != nil {
+		return unavailable("revocation check", err)
+	}
+	if !revoked {
+		return nil
+	}
+	if err := a.RevokeSession(ctx, userID, sessionID); err != nil {
+		return err
+	}
+	return ErrInvalidCredentials
 }
 
 // HashPassword checks password with [password.Check] and returns its

@@ -393,3 +393,53 @@ func (p plusAccounts) NormalizeLogin(login string) string {
 	name, _, _ = strings.Cut(name, "+")
 	return name + "@" + domain
 }
+
+// A sign-out everywhere that runs while a login checks the password wins:
+// the login's new session is revoked and the login fails, as if it had come
+// after; a login that starts once RevokeUser returned, in the same second,
+// signs in.
+func TestLoginRacesRevokeUser(t *testing.T) {
+	t.Parallel()
+	var e *rtEnv
+	var hook func()
+	hooked := &hookAccounts{before: func() {
+		if hook != nil {
+			hook()
+		}
+	}}
+	e, acc := newLoginEnv(t, password.MinCost, WithCredentials(hooked))
+	hooked.fakeAccounts = acc
+	ctx := context.Background()
+	hook = func() {
+		if err := e.a.RevokeUser(ctx, "alice"); err != nil {
+			t.Error(err)
+		}
+	}
+	_, err := e.a.Login(ctx, "ada@example.com", "correct horse", Client{})
+	if !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatalf("Login during RevokeUser = %v; want ErrInvalidCredentials", err)
+	}
+	if ss, err := e.a.Sessions(ctx, "alice"); err != nil || len(ss) != 0 {
+		t.Errorf("Sessions after the raced login = %d, %v; want none live", len(ss), err)
+	}
+	hook = nil
+	e.clock.Advance(time.Microsecond) // RevokeUser returns once its cutoff passed
+	tok, err := e.a.Login(ctx, "ada@example.com", "correct horse", Client{})
+	if err != nil {
+		t.Fatalf("Login after RevokeUser returned = %v; want success", err)
+	}
+	if _, err := e.a.Verify(ctx, tok.Access.Token); err != nil {
+		t.Errorf("Verify(token of the later login) = %v; want nil", err)
+	}
+}
+
+// hookAccounts runs before ahead of every credentials lookup.
+type hookAccounts struct {
+	*fakeAccounts
+	before func()
+}
+
+func (h *hookAccounts) Credentials(ctx context.Context, login string) (Credentials, error) {
+	h.before()
+	return h.fakeAccounts.Credentials(ctx, login)
+}
