@@ -67,6 +67,7 @@ type config struct {
 	passwords      password.Hasher
 	credentials    CredentialStore
 	loginThrottle  authstore.Throttle
+	refreshLimit   authstore.Throttle // successful rotations per session
 	trustedProxies []netip.Prefix
 	cookie         CookieConfig
 	trustedOrigins []string
@@ -127,6 +128,13 @@ func (c *config) fillDefaults() error {
 			return fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 		c.loginThrottle = t
+	}
+	if c.refreshLimit == nil {
+		t, err := memstore.NewThrottle(DefaultRefreshRate)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		c.refreshLimit = t
 	}
 	if c.passwords == nil {
 		p, err := password.NewBcrypt()
@@ -525,6 +533,29 @@ func WithLoginThrottle(t authstore.Throttle) Option {
 			return configError("WithLoginThrottle", "nil throttle")
 		}
 		c.loginThrottle = t
+		return nil
+	}
+}
+
+// DefaultRefreshRate is the default limit of [WithRefreshThrottle]: 120
+// rotations of one session per minute, far above what a client refreshing
+// ahead of expiry needs.
+var DefaultRefreshRate = authstore.Rate{Limit: 120, Window: time.Minute}
+
+// WithRefreshThrottle sets the throttle of refreshes per session: each
+// successful rotation counts against its session, and past the throttle's
+// rate [Auth.Refresh] answers [ErrTooManyAttempts] ([RetryAfter] tells
+// the wait; RefreshHandler answers 429 with Retry-After and keeps the
+// cookie and the session). A refresh that loses a race, or presents a
+// reused or unknown token, counts nothing. Default: an in-memory throttle
+// of [DefaultRefreshRate] for this process only; give instances a shared
+// one.
+func WithRefreshThrottle(t authstore.Throttle) Option {
+	return func(c *config) error {
+		if t == nil {
+			return configError("WithRefreshThrottle", "nil throttle")
+		}
+		c.refreshLimit = t
 		return nil
 	}
 }

@@ -165,7 +165,23 @@ func (a *Auth) refresh(ctx context.Context, token string, client Client) (*Token
 		if err != nil {
 			return nil, err
 		}
+		key := "refresh:sess:" + sess.ID
+		now := a.cfg.now()
+		wait, err := a.cfg.refreshLimit.Check(ctx, key, now)
+		if err != nil {
+			return nil, unavailable("refresh throttle", err)
+		}
+		if wait > 0 {
+			return nil, &throttledError{wait: wait}
+		}
 		t, err := a.rotate(ctx, route, h, expect, &rec, &sess, client)
+		if err == nil && t != nil {
+			// The rotation is done: a throttle failure now must not lose
+			// the new token, so it is logged, not returned.
+			if _, err := a.cfg.refreshLimit.Fail(ctx, key, now); err != nil {
+				a.logWarn(ctx, "auth: refresh throttle not recorded", err)
+			}
+		}
 		if err != nil || t != nil {
 			return t, err
 		}

@@ -563,7 +563,11 @@ func TestRevocationNeedsStore(t *testing.T) {
 // unknown, while replaying a recent spent token is still caught as reuse.
 func TestRefreshManyRotationsInOneInstant(t *testing.T) {
 	t.Parallel()
-	e := newRTEnv(t)
+	th, err := memstore.NewThrottle(authstore.Rate{Limit: 10000, Window: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newRTEnv(t, WithRefreshThrottle(th))
 	first := e.start(t, "alice").RefreshToken
 	tokens := []string{first}
 	for range 3000 {
@@ -623,5 +627,47 @@ func TestReuseRefusesTheSessionsAccessTokens(t *testing.T) {
 	e.wantRefreshErr(t, first.RefreshToken, ErrRefreshTokenReused)
 	if _, err := e.a.Verify(ctx, second.Access.Token); !errors.Is(err, ErrTokenRevoked) {
 		t.Errorf("Verify(access token of a session revoked for reuse) = %v; want ErrTokenRevoked", err)
+	}
+}
+
+// Refreshes are limited per session: only successful rotations count, and
+// past the limit the answer is ErrTooManyAttempts with a wait, which keeps
+// the session and its token; other sessions go on.
+func TestRefreshThrottle(t *testing.T) {
+	t.Parallel()
+	th, err := memstore.NewThrottle(authstore.Rate{Limit: 3, Window: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newRTEnv(t, WithRefreshThrottle(th))
+	ctx := context.Background()
+	s := e.start(t, "alice")
+	tok := s.RefreshToken
+	// Unknown tokens and a lost race count nothing.
+	for i := 0; i < 5; i++ {
+		e.wantRefreshErr(t, "bogus-token", ErrRefreshTokenUnknown)
+	}
+	for i := 0; i < 3; i++ {
+		tok = e.refresh(t, tok).RefreshToken
+	}
+	_, err = e.a.Refresh(ctx, tok, Client{})
+	if !errors.Is(err, ErrTooManyAttempts) || RetryAfter(err) <= 0 {
+		t.Fatalf("fourth refresh in a minute = %v (retry after %v); want ErrTooManyAttempts with a wait", err, RetryAfter(err))
+	}
+	other := e.start(t, "alice")
+	e.refresh(t, other.RefreshToken)
+	// The throttled token is still the session's live one.
+	e.clock.Advance(20 * time.Second)
+	if _, err := e.a.Refresh(ctx, tok, Client{}); err != nil {
+		t.Errorf("refresh once credit returned = %v; want success", err)
+	}
+	// Through the handler: 429 with Retry-After, the cookie kept.
+	tok2 := e.start(t, "bob").RefreshToken
+	for j := 0; j < 3; j++ {
+		tok2 = e.refresh(t, tok2).RefreshToken
+	}
+	w := post(mustHandler(t)(e.a.RefreshHandler()), "", withCookie(tok2))
+	if w.Code != 429 || w.Header().Get("Retry-After") == "" || w.Header().Get("Set-Cookie") != "" {
+		t.Errorf("throttled refresh handler: %d, Retry-After %q, Set-Cookie %q; want 429, a wait, no cookie change", w.Code, w.Header().Get("Retry-After"), w.Header().Get("Set-Cookie"))
 	}
 }

@@ -192,7 +192,13 @@ func newInstance(ctx context.Context, cfg *refserver.Config, getenv func(string)
 			closeAll()
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
-		backend.Revocation, backend.Throttle, backend.RegisterThrottle, backend.OneTime = rs, th, reg, rs
+		ref, err := redisstore.NewThrottle(rdb, cfg.RefreshRate, prefix...)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		backend.Revocation, backend.Throttle, backend.OneTime = rs, th, rs
+		backend.RegisterThrottle, backend.RefreshThrottle = reg, ref
 	}
 	if backend.Throttle == nil {
 		if backend.Throttle, err = memstore.NewThrottle(cfg.LoginRate); err != nil {
@@ -206,6 +212,9 @@ func newInstance(ctx context.Context, cfg *refserver.Config, getenv func(string)
 	backend.Throttle = tel.WrapThrottle(backend.Throttle)
 	if backend.RegisterThrottle != nil {
 		backend.RegisterThrottle = tel.WrapThrottle(backend.RegisterThrottle)
+	}
+	if backend.RefreshThrottle != nil {
+		backend.RefreshThrottle = tel.WrapThrottle(backend.RefreshThrottle)
 	}
 	backend.OneTime = tel.WrapOneTimeStore(backend.OneTime)
 	srv, err := refserver.New(ctx, cfg, logger, backend)

@@ -41,6 +41,7 @@ type Config struct {
 	ReuseGrace    time.Duration  // AUTH_REUSE_GRACE
 	LoginRate     authstore.Rate // AUTH_LOGIN_LIMIT
 	RegisterRate  authstore.Rate // AUTH_REGISTER_LIMIT
+	RefreshRate   authstore.Rate // AUTH_REFRESH_LIMIT
 	CookieSecure  bool           // AUTH_COOKIE_SECURE
 	AdminEmail    string         // ADMIN_EMAIL
 	AdminPassword string         // ADMIN_PASSWORD
@@ -100,6 +101,9 @@ func LoadConfig(getenv func(string) string, logger *slog.Logger) (*Config, error
 	}
 	if c.RegisterRate, err = parseRate(EnvOr(getenv, "AUTH_REGISTER_LIMIT", "20/15m")); err != nil {
 		return nil, fmt.Errorf("AUTH_REGISTER_LIMIT: %w", err)
+	}
+	if c.RefreshRate, err = parseRate(EnvOr(getenv, "AUTH_REFRESH_LIMIT", "120/1m")); err != nil {
+		return nil, fmt.Errorf("AUTH_REFRESH_LIMIT: %w", err)
 	}
 	if c.CookieSecure, err = envBool(getenv, "AUTH_COOKIE_SECURE", true); err != nil {
 		return nil, err
@@ -253,6 +257,7 @@ var optionVars = []struct{ option, env string }{
 	{"WithReuseGrace", "AUTH_REUSE_GRACE"},
 	{"WithPasswords", "AUTH_BCRYPT_COST"},
 	{"WithLoginThrottle", "AUTH_LOGIN_LIMIT"},
+	{"WithRefreshThrottle", "AUTH_REFRESH_LIMIT"},
 	{"WithResetTTL", "AUTH_RESET_TTL"},
 }
 

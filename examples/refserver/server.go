@@ -45,6 +45,9 @@ type Backend struct {
 	// (AUTH_REGISTER_LIMIT), a budget of its own that never touches the
 	// login throttle's.
 	RegisterThrottle authstore.Throttle
+	// RefreshThrottle limits successful refreshes per session
+	// (AUTH_REFRESH_LIMIT).
+	RefreshThrottle authstore.Throttle
 	// OneTime keeps the tokens of reset and verification links.
 	OneTime authstore.OneTimeStore
 	// Events, when set, receives the security events of the Auth and the
@@ -87,6 +90,11 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, b Backend) (*Ser
 			return nil, fmt.Errorf("AUTH_LOGIN_LIMIT: %w", err)
 		}
 	}
+	if b.RefreshThrottle == nil {
+		if b.RefreshThrottle, err = memstore.NewThrottle(cfg.RefreshRate); err != nil {
+			return nil, fmt.Errorf("AUTH_REFRESH_LIMIT: %w", err)
+		}
+	}
 	opts := []auth.Option{
 		auth.WithKeys(cfg.Keys),
 		auth.WithIssuer(cfg.Issuer),
@@ -98,6 +106,7 @@ func New(ctx context.Context, cfg *Config, logger *slog.Logger, b Backend) (*Ser
 		auth.WithCredentials(credentials{b.Users, cfg.RequireVerifiedEmail}),
 		auth.WithClaimsLoader(b.Users.LoadClaims),
 		auth.WithLoginThrottle(b.Throttle),
+		auth.WithRefreshThrottle(b.RefreshThrottle),
 		auth.WithRefreshCookie(auth.CookieConfig{Insecure: !cfg.CookieSecure}),
 		auth.WithLogger(logger),
 	}
