@@ -149,6 +149,33 @@ func main() {
 	fmt.Println(err)
 }
 `},
+	{"grpcauth", `package main
+
+import (
+	"fmt"
+
+	"google.golang.org/grpc"
+
+	"github.com/jwtkit/auth"
+	"github.com/jwtkit/auth/grpcauth"
+)
+
+func main() {
+	key, _ := auth.NewHMACKey(auth.HS256, []byte("a release check secret of 32+ bytes"))
+	keys, _ := auth.NewKeySet(key)
+	a, err := auth.New(auth.WithKeys(keys), auth.WithIssuer("iss"), auth.WithAudience("aud"))
+	if err != nil {
+		panic(err)
+	}
+	i, err := grpcauth.New(a, grpcauth.Policy{"/demo.v1.Demo/*": {}})
+	if err != nil {
+		panic(err)
+	}
+	srv := grpc.NewServer(grpc.UnaryInterceptor(i.Unary()), grpc.StreamInterceptor(i.Stream()))
+	srv.Stop()
+	fmt.Println(grpcauth.Code(nil) == "")
+}
+`},
 }
 
 func main() {
