@@ -60,6 +60,8 @@ type config struct {
 	refreshTTL   time.Duration
 	sessionTTL   time.Duration
 	reuseGrace   time.Duration
+	graceReplays int                // replays of one predecessor within the grace window
+	graceLimit   authstore.Throttle // counts them; set by fillDefaults
 	claimsLoader ClaimsLoader
 	events       func(context.Context, audit.Event)
 	observer     func(ctx context.Context, op string) (context.Context, func(error))
@@ -83,6 +85,7 @@ func defaultConfig() config {
 		random:       rand.Reader,
 		errorHandler: WriteError,
 		refreshTTL:   defaultRefreshTTL,
+		graceReplays: DefaultGraceReplays,
 		sessionTTL:   defaultSessionTTL,
 		cookie:       CookieConfig{}.withDefaults(),
 	}
@@ -128,6 +131,13 @@ func (c *config) fillDefaults() error {
 			return fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 		c.loginThrottle = t
+	}
+	if c.reuseGrace > 0 {
+		t, err := memstore.NewThrottle(authstore.Rate{Limit: c.graceReplays, Window: c.reuseGrace})
+		if err != nil {
+			return fmt.Errorf("%w: WithGraceReplays: %w", ErrConfig, err)
+		}
+		c.graceLimit = t
 	}
 	if c.refreshLimit == nil {
 		t, err := memstore.NewThrottle(DefaultRefreshRate)
@@ -406,6 +416,25 @@ func WithReuseGrace(d time.Duration) Option {
 			return configError("WithReuseGrace", "%v is not in [0, %v]", d, maxReuseGrace)
 		}
 		c.reuseGrace = d
+		return nil
+	}
+}
+
+// DefaultGraceReplays is the default of [WithGraceReplays].
+const DefaultGraceReplays = 3
+
+// WithGraceReplays bounds the replays of one predecessor within the grace
+// window of [WithReuseGrace]: each is answered with fresh tokens (and
+// supersedes the newest refresh token), up to n of them; a further replay
+// counts as reuse and revokes the session. Default [DefaultGraceReplays]
+// (3), between 1 and 100. The count is kept by each instance for itself,
+// so with k instances a predecessor gets at most k × n replays.
+func WithGraceReplays(n int) Option {
+	return func(c *config) error {
+		if n < 1 || n > 100 {
+			return configError("WithGraceReplays", "%d is not in [1, 100]", n)
+		}
+		c.graceReplays = n
 		return nil
 	}
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -286,6 +287,14 @@ func (a *Auth) graceSuccessor(ctx context.Context, route string, rec *authstore.
 		return authstore.TokenHash{}, unavailable("refresh lookup", err)
 	}
 	if !found || succ.Used() {
+		return authstore.TokenHash{}, nil
+	}
+	// A few replays of one predecessor are tabs racing; more are not.
+	wait, err := a.cfg.graceLimit.Take(ctx, "grace:"+hex.EncodeToString(rec.Hash[:]), now)
+	if err != nil {
+		return authstore.TokenHash{}, unavailable("grace replays", err)
+	}
+	if wait > 0 {
 		return authstore.TokenHash{}, nil
 	}
 	return rec.Successor, nil

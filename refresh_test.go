@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -670,4 +671,66 @@ func TestRefreshThrottle(t *testing.T) {
 	if w.Code != 429 || w.Header().Get("Retry-After") == "" || w.Header().Get("Set-Cookie") != "" {
 		t.Errorf("throttled refresh handler: %d, Retry-After %q, Set-Cookie %q; want 429, a wait, no cookie change", w.Code, w.Header().Get("Retry-After"), w.Header().Get("Set-Cookie"))
 	}
+}
+
+// Replays of one predecessor inside the grace window are bounded: 32
+// concurrent ones get at most WithGraceReplays fresh tokens, and the rest
+// count as reuse, which revokes the session.
+func TestRefreshGraceReplaysBounded(t *testing.T) {
+	t.Parallel()
+	th, err := memstore.NewThrottle(authstore.Rate{Limit: 1000, Window: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 3} {
+		t.Run(fmt.Sprintf("%d replays", n), func(t *testing.T) {
+			opts := []Option{WithReuseGrace(10 * time.Second), WithRefreshThrottle(th)}
+			if n != DefaultGraceReplays {
+				opts = append(opts, WithGraceReplays(n))
+			}
+			e := newRTEnv(t, opts...)
+			pred := e.start(t, "alice").RefreshToken
+			e.refresh(t, pred)
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			fresh, reused := 0, 0
+			for range 32 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := e.a.Refresh(context.Background(), pred, Client{})
+					mu.Lock()
+					defer mu.Unlock()
+					switch {
+					case err == nil:
+						fresh++
+					case errors.Is(err, ErrInvalidRefreshToken):
+						reused++
+					default:
+						t.Errorf("Refresh = %v", err)
+					}
+				}()
+			}
+			wg.Wait()
+			if fresh > n || fresh+reused != 32 {
+				t.Errorf("32 concurrent replays: %d got tokens, %d refused; want at most %d tokens", fresh, reused, n)
+			}
+		})
+	}
+	if _, err := New(WithKeys(mustKeySet(t)), WithIssuer("i"), WithAudience("a"), WithGraceReplays(0)); !errors.Is(err, ErrConfig) {
+		t.Errorf("WithGraceReplays(0) = %v; want ErrConfig", err)
+	}
+}
+
+func mustKeySet(t *testing.T) *KeySet {
+	t.Helper()
+	k, err := NewHMACKey(HS256, []byte("refresh-tests-secret-0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := NewKeySet(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks
 }
