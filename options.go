@@ -140,7 +140,7 @@ func (c *config) fillDefaults() error {
 		c.graceLimit = t
 	}
 	if c.refreshLimit == nil {
-		t, err := memstore.NewThrottle(DefaultRefreshRate)
+		t, err := memstore.NewThrottle(defaultRefreshRate)
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrConfig, err)
 		}
@@ -566,10 +566,10 @@ func WithLoginThrottle(t authstore.Throttle) Option {
 	}
 }
 
-// DefaultRefreshRate is the default limit of [WithRefreshThrottle]: 120
+// defaultRefreshRate is the default limit of [WithRefreshThrottle]: 120
 // rotations of one session per minute, far above what a client refreshing
 // ahead of expiry needs.
-var DefaultRefreshRate = authstore.Rate{Limit: 120, Window: time.Minute}
+var defaultRefreshRate = authstore.Rate{Limit: 120, Window: time.Minute}
 
 // WithRefreshThrottle sets the throttle of refreshes per session: each
 // successful rotation counts against its session, and past the throttle's
@@ -577,8 +577,8 @@ var DefaultRefreshRate = authstore.Rate{Limit: 120, Window: time.Minute}
 // the wait; RefreshHandler answers 429 with Retry-After and keeps the
 // cookie and the session). A refresh that loses a race, or presents a
 // reused or unknown token, counts nothing. Default: an in-memory throttle
-// of [DefaultRefreshRate] for this process only; give instances a shared
-// one.
+// of 120 successful rotations per session per minute, for this process
+// only; give instances a shared one.
 func WithRefreshThrottle(t authstore.Throttle) Option {
 	return func(c *config) error {
 		if t == nil {
