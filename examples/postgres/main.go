@@ -3,9 +3,11 @@
 // instances behind a load balancer share them: a refresh token rotated on
 // one instance and replayed on another revokes the session everywhere, and a
 // logout on one is refused by all. With REDIS_URL set, the access-token
-// denylist, the per-user cutoff and login throttling live in Redis instead,
-// shared by every instance too, and so do the tokens of password-reset and
-// verification links.
+// denylist, the per-user cutoff, login and registration throttling live in
+// Redis instead, shared by every instance too, and so do the tokens of
+// password-reset and verification links. The refresh throttle
+// (AUTH_REFRESH_LIMIT) stays in each instance's memory, so that refresh
+// needs only PostgreSQL and keeps working while Redis is down.
 //
 //	$ DATABASE_URL=postgres://localhost/app?sslmode=disable go run .
 //	postgres: listening on http://127.0.0.1:8080
@@ -192,13 +194,10 @@ func newInstance(ctx context.Context, cfg *refserver.Config, getenv func(string)
 			closeAll()
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
-		ref, err := redisstore.NewThrottle(rdb, cfg.RefreshRate, prefix...)
-		if err != nil {
-			closeAll()
-			return nil, fmt.Errorf("REDIS_URL: %w", err)
-		}
+		// The refresh throttle stays in each instance's memory: refresh
+		// needs only PostgreSQL, and keeps working while Redis is down.
 		backend.Revocation, backend.Throttle, backend.OneTime = rs, th, rs
-		backend.RegisterThrottle, backend.RefreshThrottle = reg, ref
+		backend.RegisterThrottle = reg
 	}
 	if backend.Throttle == nil {
 		if backend.Throttle, err = memstore.NewThrottle(cfg.LoginRate); err != nil {

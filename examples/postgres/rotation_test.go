@@ -70,6 +70,8 @@ func TestKeyRotationAcrossInstances(t *testing.T) {
 			"AUTH_SECRET":             "", // the keys come from the store
 			"AUTH_KEY_ENCRYPTION_KEY": kek,
 			"AUTH_KEY_ROTATION":       period.String(),
+			// The test refreshes one session without pause.
+			"AUTH_REFRESH_LIMIT": "100000/1m",
 		},
 		rotation: []keyrotation.Option{keyrotation.WithClock(clock.Now)},
 	})
