@@ -260,7 +260,7 @@ func readmeKMS(signer crypto.Signer) {
 }
 
 // The snippet functions are compiled, not run.
-var _ = []any{readmeQuickStart, readmeRemote, readmeClaims, readmeSessions, readmeLogin, readmeAccount, readmeKMS}
+var _ = []any{readmeQuickStart, readmeRemote, readmeOIDC, readmeClaims, readmeSessions, readmeLogin, readmeAccount, readmeKMS}
 
 // TestREADMESnippets checks that every Go block of README.md is preceded by
 // a "<!-- snippet: NAME -->" line and equals the snippet NAME of a test file
