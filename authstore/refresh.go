@@ -80,6 +80,16 @@ func (r *RefreshRecord) Used() bool { return !r.UsedAt.IsZero() }
 // HasSuccessor reports whether the token was rotated into a successor.
 func (r *RefreshRecord) HasSuccessor() bool { return r.Successor != TokenHash{} }
 
+// MinKeptTokens is how many used tokens of a session, the last ones before
+// its unused token, a [RefreshStore] keeps at least: a client that presents
+// one of them is caught reusing a token, and the library revokes the
+// session. An older used token may have been deleted, and is then refused
+// as unknown. A session that rotates once a minute thus keeps reuse
+// detection for at least a quarter of an hour of its history; an attacker
+// who holds a stolen token longer than MinKeptTokens rotations still
+// cannot use it, since it was used (or deleted).
+const MinKeptTokens = 16
+
 // RefreshStore keeps sessions and their refresh tokens. The library decides
 // what a presented token means (valid, expired, reused); a store only keeps
 // records and performs the few atomic operations below.
@@ -95,9 +105,24 @@ func (r *RefreshRecord) HasSuccessor() bool { return r.Successor != TokenHash{} 
 //
 // Times are kept to the microsecond at least and come back equal
 // ([time.Time.Equal]) to what was stored. A store keeps every record at least
-// until Purge deletes it; a store whose database expires keys by itself sets
+// until Purge deletes it, or the bound on chains below lets a token go; a store whose database expires keys by itself sets
 // their lifetime some time past ExpiresAt (a minute is plenty), so that
 // Lookup still reports a just-expired record as it is.
+//
+// Chains are bounded: of each session, a store keeps at least the token it
+// stored last (by CreateSession, then by each successful Rotate), which is
+// the session's unused one, and the [MinKeptTokens] used tokens stored
+// before it, so that presenting any of those is still recognised as reuse. It may delete older tokens of the session as
+// rotation proceeds; a deleted token is unknown (Lookup reports found ==
+// false, Rotate false). A store keeps only a bounded number of tokens of a
+// session however often it rotates, and documents the number.
+//
+// Writes are bounded too: in a store that many clients share, no single
+// database operation that writes or deletes (a statement, a script) should
+// grow with the number of rotations of a session, which the bound above
+// caps, or with the number of sessions of a user, so that no operation
+// holds up the others for long. RevokeUser, whose work grows with the
+// sessions of a user, may run in batches of a bounded size (see below).
 //
 // Partitioning: every method touches one user's data only. Methods that
 // start from a token receive its routing key (the token's first [RouteLen]
@@ -144,18 +169,26 @@ type RefreshStore interface {
 	// changes nothing and returns an error (or false). Of any number of
 	// concurrent Rotate calls with the same old and expect that would each
 	// pass the checks alone, exactly one returns true. Expiry is the
-	// caller's concern: Rotate does not check it.
+	// caller's concern: Rotate does not check it. After a swap, a store
+	// may delete the session's tokens stored before its newest one and the
+	// [MinKeptTokens] before that, old included (see "Chains are bounded"
+	// in the interface's documentation).
 	Rotate(ctx context.Context, route string, old, expect TokenHash, next RefreshRecord) (bool, error)
 
 	// RevokeSession marks the session sessionID of userID revoked at the
 	// time at, unless it is already revoked (then the first time stays). It
 	// returns found == false when userID has no such session. Its tokens
-	// stay stored, so presenting one is recognised until the session is
-	// purged.
+	// stay stored (its unused one and at least [MinKeptTokens] used ones),
+	// so presenting one is recognised until the session is purged.
 	RevokeSession(ctx context.Context, userID, sessionID string, at time.Time) (found bool, err error)
 
 	// RevokeUser marks every session of userID that is live at the time at
-	// revoked at that time, and returns how many it revoked.
+	// revoked at that time, and returns how many it revoked. It need not be
+	// atomic: a store may revoke the sessions in batches, and a session
+	// created while RevokeUser runs may stay live. Every session that is
+	// live at at and stays stored throughout the call is revoked by the
+	// time it returns nil, and each session it revoked is counted once.
+	// On an error some sessions may be revoked already.
 	RevokeUser(ctx context.Context, userID string, at time.Time) (int, error)
 
 	// Sessions returns the sessions of userID that are live at now (not

@@ -28,7 +28,12 @@
 //     ExpiresAt: the suite reads records that expired a second earlier.
 //   - A token is found under its own routing key ([authstore.RouteFor] of
 //     its user) only, even in a store that has a single partition.
-//   - A user may hold at least 10 sessions.
+//   - A user may hold at least 10 sessions. RevokeUserManySessions signs
+//     one user in 300 times and expects RevokeUser to revoke and count
+//     whichever of those sessions the store kept.
+//   - A session keeps at least its newest [authstore.MinKeptTokens] used
+//     tokens: LongChain rotates one session 200 times, checks those, and
+//     accepts older tokens either as stored or as unknown.
 //   - The concurrency clauses start 50 calls at once. A store on
 //     database/sql proves its atomicity only if they really overlap: let
 //     the pool keep that many connections (db.SetMaxIdleConns(50)).

@@ -48,6 +48,7 @@ func TestRefreshStore(t *testing.T, newStore func(t *testing.T) authstore.Refres
 		{"LookupRevokedSession", testLookupRevokedSession},
 		{"RevokeSession", testRevokeSession},
 		{"RevokeUser", testRevokeUser},
+		{"RevokeUserManySessions", testRevokeUserManySessions},
 		{"Isolation", testIsolation},
 		{"Sessions", testSessions},
 		{"Purge", testPurge},
@@ -64,6 +65,7 @@ func TestRefreshStore(t *testing.T, newStore func(t *testing.T) authstore.Refres
 		{"RotateExpectOtherSession", testRotateExpectOtherSession},
 		{"RotateForeignNext", testRotateForeignNext},
 		{"RotateDuplicateHash", testRotateDuplicateHash},
+		{"LongChain", testLongChain},
 		{"CancelledContext", testCancelledContext},
 		{"ConcurrentRotate", testConcurrentRotate},
 		{"ConcurrentGraceRotate", testConcurrentGraceRotate},
@@ -337,6 +339,51 @@ func testRevokeUser(t *testing.T, s authstore.RefreshStore) {
 	h.revokeUser(user, at.Add(time.Minute), 0)
 	h.wantSession(a, s1)
 	h.revokeUser(uuid.NewString(), at, 0)
+}
+
+// RevokeUser revokes every live session of a user with many sessions, and
+// counts each once. A store may cap the sessions per user, so the count to
+// expect is that of the live sessions that Sessions lists first.
+func testRevokeUserManySessions(t *testing.T, s authstore.RefreshStore) {
+	const many = 300
+	h := newHarness(t, s)
+	user, other := uuid.NewString(), uuid.NewString()
+	at := h.now.Add(time.Hour)
+	var firsts []authstore.RefreshRecord
+	for i := range many {
+		_, rec := h.login(user, h.now.Add(time.Duration(i-many)*time.Second))
+		firsts = append(firsts, rec)
+	}
+	theirs, c := h.login(other, h.now)
+	live, err := s.Sessions(h.ctx, user, at)
+	if err != nil {
+		t.Fatalf("Sessions(%s, %s) error = %v; want nil", user, fmtTime(at), err)
+	}
+	if len(live) < 10 {
+		t.Fatalf("Sessions(%s, %s) after %d sign-ins = %d sessions; want at least 10", user, fmtTime(at), many, len(live))
+	}
+	h.revokeUser(user, at, len(live))
+	h.wantSessions(user, at)
+	h.wantSessions(user, h.now)
+	for _, sess := range live {
+		h.revokeSession(user, sess.ID, at.Add(time.Minute), true) // the first time stays
+	}
+	for _, rec := range firsts {
+		got, sess, found, err := s.Lookup(h.ctx, authstore.RouteFor(user), rec.Hash)
+		if err != nil {
+			t.Fatalf("Lookup(%s) error = %v; want nil", short(rec.Hash), err)
+		}
+		if found && !sess.RevokedAt.Equal(at) {
+			t.Errorf("Lookup(%s) after RevokeUser: session RevokedAt = %s; want %s", short(rec.Hash), fmtTime(sess.RevokedAt), fmtTime(at))
+		}
+		if found && got.Used() {
+			t.Errorf("Lookup(%s) after RevokeUser: UsedAt = %s; want zero", short(rec.Hash), fmtTime(got.UsedAt))
+		}
+	}
+	h.revokeUser(user, at.Add(time.Minute), 0)
+	h.wantRecord(c)
+	h.wantSession(c, theirs)
+	h.wantSessions(other, h.now, theirs)
 }
 
 // Operations on one user or session never touch another.
@@ -882,6 +929,62 @@ func testRotateDuplicateHash(t *testing.T, s authstore.RefreshStore) {
 	h.wantRecord(c)
 	h.wantSession(c, sibling)
 	h.rotate(route, b.Hash, zero, successor(b, h.now.Add(2*time.Minute)), true)
+}
+
+// A session that rotates many times keeps at least its newest
+// [authstore.MinKeptTokens] used tokens, each found with its UsedAt and
+// Successor, so that replaying any of them is recognised as reuse. An older
+// token may be gone (unknown) or kept (used); either way it never rotates
+// again. The chain, and grace rotations, go on as usual.
+func testLongChain(t *testing.T, s authstore.RefreshStore) {
+	const rotations = 200
+	h := newHarness(t, s)
+	user := uuid.NewString()
+	route := authstore.RouteFor(user)
+	sess, first := h.login(user, h.now)
+	chain := []authstore.RefreshRecord{first}
+	for i := range rotations {
+		prev := &chain[len(chain)-1]
+		next := successor(*prev, h.now.Add(time.Duration(i+1)*time.Second))
+		h.rotate(route, prev.Hash, zero, next, true)
+		prev.UsedAt, prev.Successor = next.IssuedAt, next.Hash
+		chain = append(chain, next)
+	}
+	last := chain[rotations]
+	sess.RefreshedAt = last.IssuedAt
+	h.wantRecord(last)
+	h.wantSession(last, sess)
+	for _, rec := range chain[rotations-authstore.MinKeptTokens : rotations] {
+		h.wantRecord(rec) // found, used, with its successor: a replay is reuse
+	}
+	for i, rec := range chain[:rotations-authstore.MinKeptTokens] {
+		got, _, found, err := s.Lookup(h.ctx, route, rec.Hash)
+		if err != nil {
+			t.Fatalf("Lookup(%q, token %d of %d) error = %v; want nil", route, i, rotations, err)
+		}
+		if found {
+			if d := diffRecord(got, rec); d != "" {
+				t.Errorf("Lookup(%q, token %d of %d), kept: %s", route, i, rotations, d)
+			}
+		}
+	}
+	// Old tokens never rotate again, kept or not.
+	for _, rec := range []authstore.RefreshRecord{chain[0], chain[rotations/2], chain[rotations-authstore.MinKeptTokens]} {
+		h.rotate(route, rec.Hash, zero, successor(rec, h.now.Add(time.Hour)), false)
+	}
+	h.wantRecord(last)
+
+	// A grace rotation of the newest used token still works, and the chain
+	// goes on from its next.
+	prev := chain[rotations-1]
+	grace := successor(prev, last.IssuedAt.Add(time.Second))
+	h.rotate(route, prev.Hash, last.Hash, grace, true)
+	prev.Successor = grace.Hash
+	last.UsedAt = grace.IssuedAt
+	h.wantRecord(prev)
+	h.wantRecord(last)
+	h.wantRecord(grace)
+	h.rotate(route, grace.Hash, zero, successor(grace, grace.IssuedAt.Add(time.Second)), true)
 }
 
 // Every method called with a cancelled context returns an error matching

@@ -36,7 +36,9 @@ const (
 //
 // Memory stays bounded without help. Each CreateSession and each successful
 // Rotate deletes a few expired sessions and tokens (oldest expiry first), a
-// session keeps at most 1000 tokens (the oldest used ones go first), and
+// session keeps at most 1000 tokens (past that, the oldest used ones go,
+// down to the newest 500: far more than the [authstore.MinKeptTokens] used
+// tokens that the contract asks for), and
 // CreateSession keeps at most [WithMaxSessionsPerUser] sessions per user,
 // evicting the user's oldest revoked or expired sessions first, then the
 // oldest live ones. Revoked sessions are kept otherwise, so that presenting
@@ -239,6 +241,10 @@ func (s *Store) Rotate(ctx context.Context, route string, old, expect authstore.
 // one of those (hundreds of rotations old) is then refused as unknown,
 // rather than recognised as reuse.
 const maxTokensPerSession = 1000
+
+// A trimmed session keeps its unused token and maxTokensPerSession/2-1
+// used ones; the contract asks for at least [authstore.MinKeptTokens].
+const _ = uint(maxTokensPerSession/2 - 1 - authstore.MinKeptTokens)
 
 // trimSessionLocked drops the oldest used tokens of session id down to
 // maxTokensPerSession/2 tokens; s.mu must be held.

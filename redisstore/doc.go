@@ -40,8 +40,9 @@
 //
 //	P{R}:t:TOKEN    string   a refresh token's session id; expires with the token
 //	P{R}:f:SESSION  hash     a session: user, created, expires, refreshed, revoked, user agent,
-//	                         address, and a field t:TOKEN per token of the session holding the
-//	                         token's issued, expires, used and successor
+//	                         address, a field t:TOKEN per kept token of the session holding the
+//	                         token's issued, expires, used and successor, n counting the
+//	                         session's tokens and s:N naming its Nth token
 //	P{R}:fams       zset     the route's session ids, scored by CreatedAt
 //	P{R}:due        zset     f:SESSION and t:TOKEN+SESSION, scored by when each becomes purgeable:
 //	                         a session at its ExpiresAt (0 once revoked), a token at its ExpiresAt
@@ -68,8 +69,11 @@
 //
 // All keys of one route hash to the slot of R, so every operation on a
 // user's data is one Lua script (or one command) that runs atomically on the
-// node serving that slot: CreateSession, Lookup, Rotate, RevokeSession,
-// RevokeUser and Sessions in the slot of the user's route; Revoked,
+// node serving that slot: CreateSession, Lookup, Rotate, RevokeSession
+// and Sessions in the slot of the user's route, and RevokeUser as one
+// script per batch of up to 100 of the user's sessions there (it walks
+// the session list with ZSCAN, so no script grows with the user's
+// sessions); Revoked,
 // Deny and CutOff likewise, so a revocation check is one round trip;
 // SaveOneTime, ConsumeOneTime and RevokeOneTime likewise, so consuming a
 // one-time token (read, check purpose and expiry against the caller's
@@ -105,6 +109,16 @@
 // it is no hot key.
 //
 // # Memory and expiry
+//
+// A session's chain is bounded: each rotation deletes the session's token
+// that falls 17 tokens behind the newest, so a session keeps its newest
+// 17 tokens (the live one and the [authstore.MinKeptTokens] used ones
+// before it), and its hash at most 42 fields, however often it rotates.
+// Deleting a session, by Purge or to make room for a new one, is thus one
+// short script. A session stored by an earlier release, whose hash may
+// hold any number of tokens, is deleted about 256 fields per script: it
+// disappears for lookups at the first, and each later Purge of its route
+// deletes another part.
 //
 // Redis deletes records by itself: a session, and a token's key, the
 // expiry margin ([WithExpiryMargin], one minute by default) after their

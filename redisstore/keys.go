@@ -33,9 +33,11 @@ import (
 //	PREFIX{keys}:kids         hash: kid to generation, so that a kid is stored once
 //
 // Field names of a session hash: u user id, c created, e expires, r
-// refreshed, v revoked (absent while live), a user agent, d address, and
-// t:TOKEN for each token of the session, whose value is the token's state
-// (see tokenRecord). A token's key only leads from the token to its
+// refreshed, v revoked (absent while live), a user agent, d address,
+// t:TOKEN for each kept token of the session, whose value is the token's
+// state (see tokenRecord), n the number of the session's newest token
+// (its first is 0) and s:N the id of its token number N, for the newest
+// 17 (see [Store.Rotate]). A token's key only leads from the token to its
 // session, and expires with the token; a rotation thus writes the session
 // hash, the new token's key and the due index, and nothing else.
 //

@@ -61,9 +61,12 @@ func WithKeyPrefix(prefix string) Option { return func(c *config) { c.prefix = p
 
 // WithMaxSessionsPerUser sets how many sessions a [Store] keeps per user.
 // When [Store.CreateSession] would give a user more than n, it first
-// deletes the user's oldest (by CreatedAt) revoked or expired sessions,
-// then, if the user would still have more than n live ones, the oldest
-// live sessions: those sessions end. The default is
+// deletes the user's revoked sessions, then expired ones (earliest
+// ExpiresAt first), then, if the user would still have more than n, the
+// oldest (by CreatedAt) live sessions: those sessions end. To take a
+// bounded time whatever n is, one CreateSession looks at no more than 64
+// candidates of each kind, so a user far over the cap (after n was
+// lowered) comes down to it over a few sign-ins. The default is
 // [DefaultMaxSessionsPerUser] (100); n must be at least 10, as
 // [authstore.RefreshStore] requires. A [Throttle] ignores it.
 func WithMaxSessionsPerUser(n int) Option { return func(c *config) { c.maxSessions = n } }

@@ -56,9 +56,29 @@ local function due_at(due, member, score, key)
 end
 
 -- delete_family deletes the family id of the route with prefix pre, with
--- all its tokens and their index entries.
+-- all its tokens and their index entries. A family has at most 42 fields
+-- since chains are bounded; one stored before then may have any number,
+-- and loses only about 256 of them per call: it becomes a tombstone at
+-- once (no user id, so no lookup, rotation or listing finds it, and out of
+-- the session list) that stays due at 0, so that each later purge of the
+-- route deletes another part of it.
 local function delete_family(pre, due, fams, id)
   local fk = pre .. 'f:' .. id
+  if redis.call('HLEN', fk) > 256 then
+    redis.call('HDEL', fk, 'u')
+    redis.call('ZREM', fams, id)
+    local page = redis.call('HSCAN', fk, 0, 'COUNT', 256)[2]
+    for i = 1, #page, 2 do
+      local k = page[i]
+      if string.sub(k, 1, 2) == 't:' then
+        redis.call('DEL', pre .. k)
+        redis.call('ZREM', due, k .. id)
+      end
+      redis.call('HDEL', fk, k)
+    end
+    redis.call('ZADD', due, 0, 'f:' .. id)
+    return
+  end
   for _, k in ipairs(redis.call('HKEYS', fk)) do
     if string.sub(k, 1, 2) == 't:' then
       redis.call('DEL', pre .. k)
@@ -72,7 +92,10 @@ end
 `
 
 // createScript stores a session and its first token, making room first
-// when the user is at the cap. It returns {code, bound}: code 0 when
+// when the user is at the cap. Making room looks at no more than 64
+// entries of the due index and 64 sessions, and deletes sessions of at
+// most 17 tokens each (see delete_family for older ones), whatever the cap
+// and however many sessions the user has. It returns {code, bound}: code 0 when
 // stored, 1 when the session id exists, 2 when the token exists; bound as
 // lower returns it.
 //
@@ -83,35 +106,36 @@ end
 // due (us), index expiry (ms).
 var createScript = redis.NewScript(luaPrelude + `
 local pre, fid, uid = ARGV[1], ARGV[2], ARGV[3]
+local evict_scan = 64
 if redis.call('EXISTS', KEYS[1]) == 1 then return {1, ''} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {2, ''} end
 
 local max = tonumber(ARGV[15])
 if redis.call('ZCARD', KEYS[3]) >= max then
-  local now = tonumber(ARGV[4])
-  local live, dead = {}, {}
-  for _, id in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
-    local f = redis.call('HMGET', pre .. 'f:' .. id, 'u', 'e', 'v')
-    if not f[1] then
-      delete_family(pre, KEYS[4], KEYS[3], id)
-    elseif f[1] == uid then
-      if f[3] or tonumber(f[2]) <= now then
-        dead[#dead + 1] = id
-      else
-        live[#live + 1] = id
+  -- Make room in bounded steps: first the route's revoked and expired
+  -- sessions among the first evict_scan entries of the due index that are
+  -- due (revoked ones score 0, expired ones their ExpiresAt), then the
+  -- user's oldest sessions, by CreatedAt, among the route's evict_scan
+  -- oldest; a session whose hash Redis has expired goes too.
+  for _, m in ipairs(redis.call('ZRANGE', KEYS[4], '-inf', ARGV[4], 'BYSCORE', 'LIMIT', 0, evict_scan)) do
+    if redis.call('ZCARD', KEYS[3]) < max then break end
+    if string.sub(m, 1, 2) == 'f:' then
+      delete_family(pre, KEYS[4], KEYS[3], string.sub(m, 3))
+    end
+  end
+  if redis.call('ZCARD', KEYS[3]) >= max then
+    for _, id in ipairs(redis.call('ZRANGE', KEYS[3], 0, evict_scan - 1)) do
+      if redis.call('ZCARD', KEYS[3]) < max then break end
+      local u = redis.call('HGET', pre .. 'f:' .. id, 'u')
+      if not u or u == uid then
+        delete_family(pre, KEYS[4], KEYS[3], id)
       end
     end
   end
-  local excess = #live + #dead + 1 - max
-  for i = 1, math.min(excess, #dead) do
-    delete_family(pre, KEYS[4], KEYS[3], dead[i])
-  end
-  for i = 1, #live + 1 - max do
-    delete_family(pre, KEYS[4], KEYS[3], live[i])
-  end
 end
 
-local fam = {'u', uid, 'c', ARGV[4], 'e', ARGV[5], 'r', ARGV[6], 'a', ARGV[8], 'd', ARGV[9], 't:' .. ARGV[10], ARGV[11]}
+local fam = {'u', uid, 'c', ARGV[4], 'e', ARGV[5], 'r', ARGV[6], 'a', ARGV[8], 'd', ARGV[9], 't:' .. ARGV[10], ARGV[11],
+  'n', '0', 's:0', ARGV[10]}
 if ARGV[7] ~= '' then
   fam[#fam + 1] = 'v'
   fam[#fam + 1] = ARGV[7]
@@ -153,10 +177,17 @@ return {fid, f[1], f[2], f[3], f[4], f[5], f[6] or '', f[7] or '', f[8] or ''}
 // enough: the script then leaves the index's lifetime and the route's bound
 // alone.
 //
+// The session's field n counts the tokens stored in it, and s:N names its
+// Nth token (the first is 0): after the swap, the script deletes the token
+// that is now keptTokens places behind the newest, with its key and index
+// entry, so a session keeps its newest keptTokens tokens and no more. A
+// session stored before the counter existed starts counting at its first
+// rotation; its earlier tokens stay until they expire.
+//
 // KEYS: old, session of next, next, expect (old again when expect is zero),
 // due, bound.
 // ARGV: old field, expect field or "", next id, session id, user id, issued,
-// expires, next expiry (ms).
+// expires, next expiry (ms), route prefix, kept tokens.
 var rotateScript = redis.NewScript(luaPrelude + `
 local fid = redis.call('GET', KEYS[1])
 if not fid then return {0, ''} end
@@ -185,6 +216,15 @@ if ARGV[2] ~= '' then
 end
 redis.call('HSET', KEYS[2], unpack(rec))
 redis.call('ZADD', KEYS[5], ARGV[7], 't:' .. ARGV[3] .. fid)
+local seq = redis.call('HINCRBY', KEYS[2], 'n', 1)
+redis.call('HSET', KEYS[2], 's:' .. seq, ARGV[3])
+local drop = 's:' .. string.format('%d', seq - tonumber(ARGV[10]))
+local gone = redis.call('HGET', KEYS[2], drop)
+if gone then
+  redis.call('HDEL', KEYS[2], drop, 't:' .. gone)
+  redis.call('DEL', ARGV[9] .. 't:' .. gone)
+  redis.call('ZREM', KEYS[5], 't:' .. gone .. fid)
+end
 local exp = tonumber(ARGV[7])
 if exp > tonumber(f[3]) then extend(KEYS[5], ARGV[8]) end
 if exp >= tonumber(oe) then return {1, ''} end
@@ -205,14 +245,17 @@ due_at(KEYS[2], 'f:' .. ARGV[1], 0, KEYS[1])
 return {1, lower(KEYS[2], KEYS[3], '0')}
 `)
 
-// revokeUserScript marks every session of a user that is live at the time
-// at revoked at at. It returns {count, bound}.
+// revokeUserScript marks the sessions of a user among the ids it is given
+// that are live at the time at revoked at at, and forgets the ids of
+// sessions that are gone. It returns {count, bound}. RevokeUser runs it on
+// one batch of the user's sessions at a time.
 //
-// KEYS: fams, due, bound. ARGV: route prefix, user id, at.
+// KEYS: fams, due, bound. ARGV: route prefix, user id, at, session ids.
 var revokeUserScript = redis.NewScript(luaPrelude + `
 local pre, uid, at = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local n = 0
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+for i = 4, #ARGV do
+  local id = ARGV[i]
   local fk = pre .. 'f:' .. id
   local f = redis.call('HMGET', fk, 'u', 'e', 'v')
   if not f[1] then

@@ -187,8 +187,17 @@ func (s *Store) Lookup(ctx context.Context, route string, h authstore.TokenHash)
 	return rec, sess, true, nil
 }
 
+// keptTokens is how many tokens a session keeps: the newest and the
+// [authstore.MinKeptTokens] used ones before it.
+const keptTokens = authstore.MinKeptTokens + 1
+
 // Rotate is the compare-and-swap of [authstore.RefreshStore], one script
-// in the slot of route. It returns false, changing nothing, when old is not
+// in the slot of route. In the same script it deletes the session's token
+// that is now 17 tokens behind the newest, so a session keeps exactly its
+// newest 17 tokens (the new one and the [authstore.MinKeptTokens] used
+// ones before it), and its hash at most 42 fields, however often it
+// rotates; presenting an older token finds nothing. (A session stored by
+// a release without the bound keeps the tokens it had until they expire.) It returns false, changing nothing, when old is not
 // stored under route, when its session is gone or revoked, when old's
 // Successor is not expect, when expect is zero and old is used, or when
 // expect is not zero and is not a stored, unused token of old's session. A
@@ -221,7 +230,7 @@ func (s *Store) Rotate(ctx context.Context, route string, old, expect authstore.
 	vals, err := rotateScript.Run(ctx, s.rdb,
 		[]string{pre + tokenKey + oldID, pre + sessionKey + next.SessionID, pre + tokenKey + nextID, expectKey, pre + dueKey, pre + boundKey},
 		tokenKey+oldID, expectField, nextID, next.SessionID, next.UserID, micro(next.IssuedAt), micro(next.ExpiresAt),
-		expiry(next.ExpiresAt, s.cfg.margin),
+		expiry(next.ExpiresAt, s.cfg.margin), pre, keptTokens,
 	).Slice()
 	if err != nil {
 		return false, wrap(op, err)
@@ -278,9 +287,19 @@ func (s *Store) RevokeSession(ctx context.Context, userID, sessionID string, at 
 	return n == 1, nil
 }
 
+// revokeBatch is how many sessions one script of [Store.RevokeUser]
+// revokes at most.
+const revokeBatch = 100
+
 // RevokeUser marks every session of userID that is live at the time at
-// revoked at that time, in one script, and returns how many it revoked, as
-// [authstore.RefreshStore] requires.
+// revoked at that time, and returns how many it revoked, as
+// [authstore.RefreshStore] requires. It walks the user's session list with
+// ZSCAN, which returns every session that stays in the list throughout the
+// walk, and revokes each batch of up to 100 sessions with one script, so
+// that no script runs for longer than 100 sessions take however many the
+// user has; other clients' commands run between the batches. A session
+// that ZSCAN returns twice is revoked and counted once. On an error the
+// batches done so far stay revoked.
 func (s *Store) RevokeUser(ctx context.Context, userID string, at time.Time) (int, error) {
 	const op = "revoke user"
 	if err := ctx.Err(); err != nil {
@@ -294,19 +313,42 @@ func (s *Store) RevokeUser(ctx context.Context, userID string, at time.Time) (in
 	if err := s.announce(ctx, route, "0"); err != nil {
 		return 0, wrap(op, err)
 	}
-	vals, err := revokeUserScript.Run(ctx, s.rdb,
-		[]string{pre + sessionsKey, pre + dueKey, pre + boundKey},
-		pre, userID, micro(at),
-	).Slice()
-	if err != nil {
-		return 0, wrap(op, err)
+	keys := []string{pre + sessionsKey, pre + dueKey, pre + boundKey}
+	total := 0
+	var cursor uint64
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, wrap(op, err)
+		}
+		page, next, err := s.rdb.ZScan(ctx, pre+sessionsKey, cursor, "", revokeBatch).Result()
+		if err != nil {
+			return total, wrap(op, err)
+		}
+		// page alternates members and scores; ZSCAN may return more than
+		// the count asked for.
+		ids := make([]any, 0, len(page)/2)
+		for i := 0; i < len(page); i += 2 {
+			ids = append(ids, page[i])
+		}
+		for len(ids) > 0 {
+			batch := ids[:min(len(ids), revokeBatch)]
+			ids = ids[len(batch):]
+			vals, err := revokeUserScript.Run(ctx, s.rdb, keys, append([]any{pre, userID, micro(at)}, batch...)...).Slice()
+			if err != nil {
+				return total, wrap(op, err)
+			}
+			n, bound, err := codeBound(vals)
+			if err != nil {
+				return total, wrap(op, err)
+			}
+			s.confirm(ctx, route, bound)
+			total += int(n)
+		}
+		if next == 0 {
+			return total, nil
+		}
+		cursor = next
 	}
-	n, bound, err := codeBound(vals)
-	if err != nil {
-		return 0, wrap(op, err)
-	}
-	s.confirm(ctx, route, bound)
-	return int(n), nil
 }
 
 // Sessions returns the sessions of userID that are live at now, newest

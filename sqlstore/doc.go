@@ -35,8 +35,9 @@
 //
 // # PostgreSQL
 //
-// Times are timestamptz, to the microsecond. Each method but Migrate and
-// Purge is one statement, so one round trip: a rotation locks the session's
+// Times are timestamptz, to the microsecond. Each method but Migrate,
+// Purge and RevokeUser (one statement per 100 sessions) is one statement,
+// so one round trip: a rotation locks the session's
 // row, then the token's, FOR UPDATE and writes only if its checks still
 // hold once it has the locks, so that of concurrent rotations of one token
 // exactly one wins. This relies on the READ COMMITTED isolation level, PostgreSQL's
@@ -101,6 +102,18 @@
 // A session ([authstore.Session]) is a row of the table refresh_families,
 // and a token's session id its column family_id: the schema keeps the
 // names it was created with, so existing databases need no migration.
+//
+// # Bounded chains
+//
+// A session keeps at most 18 token rows however often it rotates: each
+// rotation numbers its new token (the column seq) and, in the same
+// statement or transaction, deletes up to four tokens of the session older
+// than its newest 17 (the live one and the [authstore.MinKeptTokens] used
+// ones before it) along the index (route, family_id, seq); the one more is
+// the old token of a grace rotation, which that rotation keeps. Deleting a
+// session, by Purge, therefore deletes a bounded number of rows. Sessions
+// that rotated before schema version 4 shrink to the bound four rows per
+// rotation.
 //
 // # Purge
 //

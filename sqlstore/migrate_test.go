@@ -24,8 +24,9 @@ type migrateTarget struct {
 // TestMigrate checks that Migrate creates the schema once and is
 // idempotent: called twice in a row, and called from five goroutines at
 // once on a fresh database; and that it upgrades a database of schema
-// version 1 (before the one-time tokens) and one of version 2 (before the
-// signing keys) to the newest version.
+// version 1 (before the one-time tokens), one of version 2 (before the
+// signing keys) and one of version 3 (before the bounded chains) to the
+// newest version.
 func TestMigrate(t *testing.T) {
 	const table = sqlstore.DefaultTablePrefix + "sqlstore_migrations"
 	for _, tt := range []struct {
@@ -89,7 +90,7 @@ func TestMigrate(t *testing.T) {
 			})
 			// The tables that each version after the first creates.
 			added := map[int]string{2: "one_time_tokens", 3: "signing_keys"}
-			for _, from := range []int{1, 2} {
+			for _, from := range []int{1, 2, 3} {
 				t.Run(fmt.Sprintf("UpgradeFrom%d", from), func(t *testing.T) {
 					m := tt.target(t)
 					s, err := sqlstore.New(m.db, tt.dialect, m.opts...)
@@ -102,9 +103,11 @@ func TestMigrate(t *testing.T) {
 					// Back to version from: the tables of the later
 					// versions go (with their indexes), and so do the
 					// records of those versions.
-					var stmts []string
+					base := strings.TrimSuffix(m.table, "sqlstore_migrations")
+					// Version 4 adds a column and its index to the tokens.
+					stmts := []string{"DROP INDEX " + base + "refresh_tokens_family_idx", "ALTER TABLE " + base + "refresh_tokens DROP COLUMN seq"}
 					for v := from + 1; v <= len(added)+1; v++ {
-						stmts = append(stmts, "DROP TABLE "+strings.TrimSuffix(m.table, "sqlstore_migrations")+added[v])
+						stmts = append(stmts, "DROP TABLE "+base+added[v])
 					}
 					stmts = append(stmts, fmt.Sprintf("DELETE FROM %s WHERE version > %d", m.table, from))
 					for _, stmt := range stmts {
@@ -147,7 +150,7 @@ func wantMigrated(t *testing.T, m migrateTarget, s *sqlstore.Store) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"init", "one_time_tokens", "signing_keys"}; !slices.Equal(got, want) {
+	if want := []string{"init", "one_time_tokens", "signing_keys", "bounded_chains"}; !slices.Equal(got, want) {
 		t.Errorf("%s = %v; want %v", m.table, got, want)
 	}
 	if _, err := s.Sessions(t.Context(), "someone", time.Now()); err != nil {

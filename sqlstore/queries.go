@@ -1,6 +1,33 @@
 package sqlstore
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/jwtkit/auth/authstore"
+)
+
+// Bounds of the work of one statement on refresh tokens.
+const (
+	// keptTokens is how many tokens of a session a rotation keeps: the
+	// new one and the [authstore.MinKeptTokens] before it. A grace
+	// rotation also keeps old, whatever its age, so a session holds at
+	// most keptTokens+1 tokens once its older ones are trimmed.
+	keptTokens = authstore.MinKeptTokens + 1
+	// trimBatch is how many older tokens of its session one rotation
+	// deletes at most: one in the steady state, more while tokens stored
+	// before schema version 4 remain.
+	trimBatch = 4
+	// revokeBatch is how many sessions one statement of RevokeUser
+	// revokes at most.
+	revokeBatch = 100
+)
+
+var (
+	keptTokensSQL  = strconv.Itoa(keptTokens)
+	trimBatchSQL   = strconv.Itoa(trimBatch)
+	revokeBatchSQL = strconv.Itoa(revokeBatch)
+)
 
 // queries holds the SQL text of every statement a Store runs, with the
 // table names filled in. In the statements SQLite runs, parameters are
@@ -24,6 +51,7 @@ type queries struct {
 	claimOldGrace        string
 	supersede            string
 	touchSession         string
+	trimSession          string // SQLite: the last statement of a rotation
 	revokeSession        string
 	revokeUser           string
 	sessions             string
@@ -52,8 +80,8 @@ type queries struct {
 func buildQueries(d Dialect, n names) queries {
 	x := func(tmpl string) string { return n.expand(d, tmpl) }
 	q := queries{
-		insertToken: x(`INSERT INTO {tokens} (route, hash, family_id, issued_at, expires_at, used_at, successor)
-VALUES ($1, $2, $3, $4, $5, $6, $7)`),
+		insertToken: x(`INSERT INTO {tokens} (route, hash, family_id, issued_at, expires_at, used_at, successor, seq)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`),
 
 		lookup: x(`SELECT t.family_id, f.user_id, t.issued_at, t.expires_at, t.used_at, t.successor,
 	f.created_at, f.expires_at, f.refreshed_at, f.revoked_at, f.user_agent, f.address
@@ -62,9 +90,6 @@ WHERE t.route = $1 AND t.hash = $2`),
 
 		revokeSession: x(`UPDATE {families} SET revoked_at = COALESCE(revoked_at, $1)
 WHERE route = $2 AND user_id = $3 AND id = $4`),
-
-		revokeUser: x(`UPDATE {families} SET revoked_at = $1
-WHERE route = $2 AND user_id = $3 AND revoked_at IS NULL AND expires_at > $1`),
 
 		sessions: x(`SELECT id, created_at, expires_at, refreshed_at, user_agent, address
 FROM {families}
@@ -127,27 +152,41 @@ VALUES ($1, $10, $2, $11, $12, $13, $14)`)
 		// final SELECT tells a mismatch (an error) from a failed check.
 		// A next whose hash is stored already fails the INSERT of ins,
 		// which aborts the whole statement.
-		const rotateTail = `
+		//
+		// The new token's seq is one more than that of the token it
+		// replaces as the session's newest (old, or expect in a grace
+		// rotation); pruned then deletes up to trimBatch tokens of the
+		// session older than the newest keptTokens, along the index on
+		// (route, family_id, seq), but never old, which the statement
+		// updates. Rotations of a session queue on its row, so pruned
+		// races none of them.
+		rotateTail := `
 ), ok AS (
-	SELECT route, family_id FROM locked WHERE family_id = $3 AND user_id = $4
+	SELECT route, family_id, seq + 1 AS seq FROM locked WHERE family_id = $3 AND user_id = $4
 ), old AS (
 	UPDATE {tokens} t SET used_at = COALESCE(t.used_at, $5::timestamptz), successor = $6::bytea
 	FROM ok WHERE t.route = ok.route AND t.hash = $2
 ), ins AS (
-	INSERT INTO {tokens} (route, hash, family_id, issued_at, expires_at)
-	SELECT route, $6::bytea, family_id, $5::timestamptz, $7::timestamptz FROM ok
+	INSERT INTO {tokens} (route, hash, family_id, issued_at, expires_at, seq)
+	SELECT route, $6::bytea, family_id, $5::timestamptz, $7::timestamptz, seq FROM ok
 ), fam AS (
 	UPDATE {families} f SET refreshed_at = $5::timestamptz
 	FROM ok WHERE f.route = ok.route AND f.id = ok.family_id
+), pruned AS (
+	DELETE FROM {tokens} t USING (
+		SELECT d.route, d.hash FROM {tokens} d JOIN ok ON d.route = ok.route AND d.family_id = ok.family_id
+		WHERE d.seq <= ok.seq - ` + keptTokensSQL + ` AND d.hash <> $2
+		ORDER BY d.seq LIMIT ` + trimBatchSQL + `
+	) x WHERE t.route = x.route AND t.hash = x.hash
 )`
 		q.rotate = x(`WITH locked AS (
-	SELECT o.route, o.family_id, f.user_id
+	SELECT o.route, o.family_id, f.user_id, o.seq
 	FROM {families} f JOIN {tokens} o ON o.route = f.route AND o.family_id = f.id
 	WHERE o.route = $1 AND o.hash = $2 AND f.revoked_at IS NULL AND o.used_at IS NULL
 	FOR UPDATE` + rotateTail + `
 SELECT family_id, user_id FROM locked`)
 		q.rotateGrace = x(`WITH locked AS (
-	SELECT o.route, o.family_id, f.user_id
+	SELECT o.route, o.family_id, f.user_id, e.seq
 	FROM {families} f
 	JOIN {tokens} o ON o.route = f.route AND o.family_id = f.id
 	JOIN {tokens} e ON e.route = o.route AND e.family_id = o.family_id
@@ -158,6 +197,21 @@ SELECT family_id, user_id FROM locked`)
 	FROM ok WHERE t.route = ok.route AND t.hash = $8
 )
 SELECT family_id, user_id FROM locked`)
+
+		// A batch of RevokeUser: the next revokeBatch live sessions of the
+		// user by id after $4, locked (a row that changed meanwhile is
+		// checked again and skipped if no longer live), revoked; it
+		// returns how many and the greatest id, where the next batch
+		// starts.
+		q.revokeUser = x(`WITH batch AS (
+	SELECT route, id FROM {families}
+	WHERE route = $2 AND user_id = $3 AND id > $4 AND revoked_at IS NULL AND expires_at > $1
+	ORDER BY id LIMIT ` + revokeBatchSQL + ` FOR UPDATE
+), revoked AS (
+	UPDATE {families} f SET revoked_at = $1 FROM batch b WHERE f.route = b.route AND f.id = b.id
+	RETURNING f.id
+)
+SELECT count(*), COALESCE(max(id), '') FROM revoked`)
 
 		// Purge batches take the oldest purgeable rows in the order of an
 		// index, and lock them with SKIP LOCKED: a row that a rotation
@@ -207,12 +261,26 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`)
 	const returning = `
 RETURNING family_id, (SELECT f.user_id FROM {families} f WHERE f.route = {tokens}.route AND f.id = {tokens}.family_id)`
 	q.claimOld = x(`UPDATE {tokens} SET used_at = COALESCE(used_at, $1), successor = $2
-WHERE route = $3 AND hash = $4 AND used_at IS NULL` + liveSession + returning)
+WHERE route = $3 AND hash = $4 AND used_at IS NULL` + liveSession + returning + `, seq`)
 	q.claimOldGrace = x(`UPDATE {tokens} SET used_at = COALESCE(used_at, $1), successor = $2
 WHERE route = $3 AND hash = $4 AND successor = $5` + liveSession + `
-	AND EXISTS (SELECT 1 FROM {tokens} e WHERE e.route = $3 AND e.hash = $5 AND e.family_id = {tokens}.family_id AND e.used_at IS NULL)` + returning)
+	AND EXISTS (SELECT 1 FROM {tokens} e WHERE e.route = $3 AND e.hash = $5 AND e.family_id = {tokens}.family_id AND e.used_at IS NULL)` + returning + `,
+	(SELECT e.seq FROM {tokens} e WHERE e.route = $3 AND e.hash = $5)`)
 	q.supersede = x(`UPDATE {tokens} SET used_at = $1, successor = NULL WHERE route = $2 AND hash = $3`)
 	q.touchSession = x(`UPDATE {families} SET refreshed_at = $1 WHERE route = $2 AND id = $3`)
+	// $3 is the seq of the new token; old ($4) stays, as on PostgreSQL.
+	q.trimSession = x(`DELETE FROM {tokens} WHERE (route, hash) IN (
+	SELECT route, hash FROM {tokens}
+	WHERE route = $1 AND family_id = $2 AND seq <= $3 - ` + keptTokensSQL + ` AND hash <> $4
+	ORDER BY seq LIMIT ` + trimBatchSQL + `)`)
+	// RevokeUser in batches, as on PostgreSQL; the caller finds the
+	// greatest id among those returned.
+	q.revokeUser = x(`UPDATE {families} SET revoked_at = $1
+WHERE route = $2 AND id IN (
+	SELECT id FROM {families}
+	WHERE route = $2 AND user_id = $3 AND id > $4 AND revoked_at IS NULL AND expires_at > $1
+	ORDER BY id LIMIT ` + revokeBatchSQL + `)
+RETURNING id`)
 
 	// A trigger deletes the tokens of a deleted session (see the
 	// migration), so a session batch is one statement.

@@ -23,6 +23,8 @@ var (
 // when the session id or the token hash is already stored under the user's
 // routing key (the database refuses the duplicate). The store keeps any
 // number of sessions per user; [Store.Purge] deletes them once they end.
+// The first token is the session's token number 0 (the seq column), and
+// each rotation numbers its new token one more than the session's newest.
 func (s *Store) CreateSession(ctx context.Context, sess authstore.Session, rec authstore.RefreshRecord) error {
 	if err := ctx.Err(); err != nil {
 		return fail(ctx, "create session", err)
@@ -50,7 +52,7 @@ func (s *Store) CreateSession(ctx context.Context, sess authstore.Session, rec a
 		if _, err := tx.ExecContext(ctx, s.q.insertSession, sessArgs...); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q.insertToken, append([]any{route, rec.Hash[:], sess.ID}, tokArgs[1:]...)...)
+		_, err := tx.ExecContext(ctx, s.q.insertToken, append(append([]any{route, rec.Hash[:], sess.ID}, tokArgs[1:]...), 0)...)
 		return err
 	})
 	if err != nil {
@@ -90,6 +92,14 @@ func (s *Store) Lookup(ctx context.Context, route string, h authstore.TokenHash)
 // every check passes but next belongs to another session or user, or its
 // hash is zero or already stored, the call is a caller's bug: Rotate
 // returns an error and changes nothing.
+//
+// A session keeps at most 18 tokens: in the same step as the swap, Rotate
+// deletes up to four tokens of the session that are older than its newest
+// 17 (the new token and the [authstore.MinKeptTokens] used ones before
+// it), oldest first, along an index, but never old itself: a grace
+// rotation keeps old, whatever its age, until the next rotation. Tokens
+// stored before schema version 4 count as the session's oldest and go four
+// at a time. Presenting a deleted token finds nothing.
 func (s *Store) Rotate(ctx context.Context, route string, old, expect authstore.TokenHash, next authstore.RefreshRecord) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, fail(ctx, "rotate", err)
@@ -139,6 +149,7 @@ func (s *Store) rotatePostgres(ctx context.Context, route string, old, expect au
 func (s *Store) rotateSQLite(ctx context.Context, route string, old, expect authstore.TokenHash, grace bool, next authstore.RefreshRecord) (sessionID, userID string, err error) {
 	d := s.dialect
 	issued := d.timeArg(next.IssuedAt)
+	var seq int64 // of the token that next replaces as the session's newest
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var row *sql.Row
 		if grace {
@@ -146,7 +157,7 @@ func (s *Store) rotateSQLite(ctx context.Context, route string, old, expect auth
 		} else {
 			row = tx.QueryRowContext(ctx, s.q.claimOld, issued, next.Hash[:], route, old[:])
 		}
-		if err := row.Scan(&sessionID, &userID); err != nil {
+		if err := row.Scan(&sessionID, &userID, &seq); err != nil {
 			return err
 		}
 		if sessionID != next.SessionID || userID != next.UserID {
@@ -157,10 +168,13 @@ func (s *Store) rotateSQLite(ctx context.Context, route string, old, expect auth
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, s.q.insertToken, route, next.Hash[:], sessionID, issued, d.timeArg(next.ExpiresAt), nil, nil); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q.insertToken, route, next.Hash[:], sessionID, issued, d.timeArg(next.ExpiresAt), nil, nil, seq+1); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q.touchSession, issued, route, sessionID)
+		if _, err := tx.ExecContext(ctx, s.q.touchSession, issued, route, sessionID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.q.trimSession, route, sessionID, seq+1, old[:])
 		return err
 	})
 	return sessionID, userID, err
@@ -185,21 +199,52 @@ func (s *Store) RevokeSession(ctx context.Context, userID, sessionID string, at 
 }
 
 // RevokeUser marks every session of userID that is live at the time at
-// revoked at that time, in one statement, and returns how many it revoked,
-// as [authstore.RefreshStore] requires.
+// revoked at that time, and returns how many it revoked, as
+// [authstore.RefreshStore] requires. It revokes them in batches of up to
+// 100 sessions, in the order of their ids, each batch a statement (and
+// transaction) of its own, so that no statement holds the locks of more
+// than 100 sessions however many the user has. On an error the batches
+// done so far stay revoked.
 func (s *Store) RevokeUser(ctx context.Context, userID string, at time.Time) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, fail(ctx, "revoke user", err)
+	total, after := 0, ""
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, fail(ctx, "revoke user", err)
+		}
+		n, last, err := s.revokeUserBatch(ctx, userID, at, after)
+		if err != nil {
+			return total, fail(ctx, "revoke user", err)
+		}
+		total += n
+		if n < revokeBatch {
+			return total, nil
+		}
+		after = last
 	}
-	res, err := s.db.ExecContext(ctx, s.q.revokeUser, s.dialect.timeArg(at), authstore.RouteFor(userID), userID)
+}
+
+// revokeUserBatch revokes up to revokeBatch live sessions of userID whose
+// ids come after after, and returns how many it revoked and the greatest
+// of their ids.
+func (s *Store) revokeUserBatch(ctx context.Context, userID string, at time.Time, after string) (n int, last string, err error) {
+	args := []any{s.dialect.timeArg(at), authstore.RouteFor(userID), userID, after}
+	if s.dialect == Postgres {
+		err := s.db.QueryRowContext(ctx, s.q.revokeUser, args...).Scan(&n, &last)
+		return n, last, err
+	}
+	rows, err := s.db.QueryContext(ctx, s.q.revokeUser, args...)
 	if err != nil {
-		return 0, fail(ctx, "revoke user", err)
+		return 0, "", err
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fail(ctx, "revoke user", err)
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return 0, "", err
+		}
+		n, last = n+1, max(last, id)
 	}
-	return int(n), nil
+	return n, last, rows.Err()
 }
 
 // Sessions returns the sessions of userID that are live at now, newest
