@@ -96,7 +96,7 @@ func (a *Auth) deviceID(ctx context.Context, token, account string, now time.Tim
 		return ""
 	}
 	sig, err := b64url.DecodeString(sSeg)
-	if err != nil || key.info.method.Verify(token[:len(hSeg)+1+len(pSeg)], sig, key.verify) != nil {
+	if err != nil || key.verifySignature(token[:len(hSeg)+1+len(pSeg)], sig) != nil {
 		return ""
 	}
 	payload, err := b64url.DecodeString(pSeg)

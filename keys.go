@@ -13,7 +13,9 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"hash"
 	"io"
+	"sync"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -110,6 +112,27 @@ type Key struct {
 	verify any              // []byte for HMAC, a public key otherwise
 	public crypto.PublicKey // nil for HMAC
 	header string           // base64url JOSE header of the tokens it signs
+	macs   *sync.Pool       // of hash.Hash keyed with the secret; HMAC only
+}
+
+// verifySignature checks sig over input with the key's one algorithm.
+// HMAC keys reuse their keyed hashes (the same computation as
+// jwt.SigningMethodHMAC.Verify, without building a new HMAC each time);
+// the comparison is constant-time.
+func (k *Key) verifySignature(input string, sig []byte) error {
+	if k.macs == nil {
+		return k.info.method.Verify(input, sig, k.verify)
+	}
+	h := k.macs.Get().(hash.Hash)
+	h.Reset()
+	h.Write([]byte(input))
+	var buf [64]byte
+	ok := hmac.Equal(h.Sum(buf[:0]), sig)
+	k.macs.Put(h)
+	if !ok {
+		return jwt.ErrSignatureInvalid
+	}
+	return nil
 }
 
 // ID returns the key id (kid) placed in the header of tokens the key signs.
@@ -169,6 +192,8 @@ func newKey(alg Algorithm, signer, public any, opts []KeyOption) (*Key, error) {
 			return nil, err
 		}
 		k.signer, k.verify = secret, secret
+		newHash := info.method.(*jwt.SigningMethodHMAC).Hash.New
+		k.macs = &sync.Pool{New: func() any { return hmac.New(newHash, secret) }}
 	} else {
 		pub, err := checkPublicKey(alg, info, public)
 		if err != nil {

@@ -275,7 +275,7 @@ func (a *Auth) verifySignature(ctx context.Context, input, hSeg, pSeg, sSeg stri
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: signature is not base64url", ErrTokenMalformed)
 	}
-	if err := key.info.method.Verify(input, buf[pn:pn+sb], key.verify); err != nil {
+	if err := key.verifySignature(input, buf[pn:pn+sb]); err != nil {
 		return nil, nil, ErrTokenSignature
 	}
 	if learnKid != "" {
