@@ -16,7 +16,7 @@ const (
 )
 
 // cacheShards is the number of independently locked parts of the cache,
-// so that concurrent requests seldom wait for one another.
+// so that concurrent insertions seldom wait for one another.
 const cacheShards = 32
 
 // entryOverhead approximates the bytes an entry takes beyond its token and
@@ -36,8 +36,13 @@ type tokenCache struct {
 }
 
 type cacheShard struct {
-	mu    sync.RWMutex // guards the fields below
-	m     map[string]*cacheEntry
+	// m maps a token to its *cacheEntry. A lookup takes no lock (sync.Map
+	// reads are lock-free), so concurrent requests never wait for one
+	// another; every change to m happens under mu.
+	m sync.Map
+
+	mu    sync.Mutex  // guards the fields below, and changes to m
+	n     int         // entries in m
 	queue []cacheSlot // insertion order, oldest at head
 	head  int
 	bytes int64
@@ -72,9 +77,6 @@ func newTokenCache(entries int, bytes int64) *tokenCache {
 		bytes:    max(bytes/int64(n), 1),
 		shardMod: uint64(n),
 	}
-	for i := range c.shards {
-		c.shards[i].m = make(map[string]*cacheEntry)
-	}
 	return c
 }
 
@@ -98,20 +100,34 @@ func (c *tokenCache) shard(token string) *cacheShard {
 
 // get returns the entry of token, or nil.
 func (c *tokenCache) get(token string) *cacheEntry {
-	s := c.shard(token)
-	s.mu.RLock()
-	e := s.m[token]
-	s.mu.RUnlock()
-	return e
+	if v, ok := c.shard(token).m.Load(token); ok {
+		return v.(*cacheEntry)
+	}
+	return nil
+}
+
+// lookupLocked returns the entry of token in s; s.mu must be held.
+func (s *cacheShard) lookupLocked(token string) (*cacheEntry, bool) {
+	v, ok := s.m.Load(token)
+	if !ok {
+		return nil, false
+	}
+	return v.(*cacheEntry), true
+}
+
+// deleteLocked removes token's entry e from s; s.mu must be held.
+func (s *cacheShard) deleteLocked(token string, e *cacheEntry) {
+	s.m.Delete(token)
+	s.n--
+	s.bytes -= e.size
 }
 
 // remove drops the entry e of token, unless it was replaced meanwhile.
 func (c *tokenCache) remove(token string, e *cacheEntry) {
 	s := c.shard(token)
 	s.mu.Lock()
-	if cur := s.m[token]; cur == e {
-		delete(s.m, token)
-		s.bytes -= e.size
+	if cur, ok := s.lookupLocked(token); ok && cur == e {
+		s.deleteLocked(token, e)
 	}
 	s.mu.Unlock()
 }
@@ -132,12 +148,13 @@ func (c *tokenCache) put(token string, cl *Claims, key *Key, now time.Time) {
 	s := c.shard(token)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.m[token]; ok {
+	if _, ok := s.lookupLocked(token); ok {
 		return // another request verified the same token meanwhile
 	}
 	s.seq++
 	e.seq = s.seq
-	s.m[token] = e
+	s.m.Store(token, e)
+	s.n++
 	s.bytes += size
 	s.queue = append(s.queue, cacheSlot{token: token, seq: e.seq})
 	// Evict from the head while over a bound, and the head entries whose
@@ -145,15 +162,14 @@ func (c *tokenCache) put(token string, cl *Claims, key *Key, now time.Time) {
 	// once, so the cost per insertion is constant on average.
 	for s.head < len(s.queue) {
 		slot := s.queue[s.head]
-		cur, live := s.m[slot.token]
+		cur, live := s.lookupLocked(slot.token)
 		live = live && cur.seq == slot.seq
-		over := len(s.m) > c.entries || s.bytes > c.bytes || len(s.queue)-s.head > 2*c.entries
+		over := s.n > c.entries || s.bytes > c.bytes || len(s.queue)-s.head > 2*c.entries
 		if live && !over && now.Before(cur.claims.ExpiresAt) {
 			break
 		}
 		if live {
-			delete(s.m, slot.token)
-			s.bytes -= cur.size
+			s.deleteLocked(slot.token, cur)
 		}
 		s.queue[s.head] = cacheSlot{}
 		s.head++
@@ -171,10 +187,10 @@ func (c *tokenCache) put(token string, cl *Claims, key *Key, now time.Time) {
 func (c *tokenCache) len() (entries int, bytes int64) {
 	for i := range c.shards {
 		s := &c.shards[i]
-		s.mu.RLock()
-		entries += len(s.m)
+		s.mu.Lock()
+		entries += s.n
 		bytes += s.bytes
-		s.mu.RUnlock()
+		s.mu.Unlock()
 	}
 	return entries, bytes
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jwtkit/auth/authstore"
@@ -11,11 +12,19 @@ import (
 
 // revocations is the revocation half of a [Store].
 type revocations struct {
+	// entries is len(denied) + len(cutoffs), written under mu: while it
+	// is 0, Revoked answers without taking mu, so that concurrent requests
+	// share no lock in the common case of nothing revoked.
+	entries atomic.Int64
+
 	mu        sync.RWMutex            // guards the fields below
 	denied    map[deniedKey]time.Time // -> until
 	cutoffs   map[string]time.Time    // userID -> cutoff
 	nextSweep time.Time
 }
+
+// count records the number of entries; m.mu must be held for writing.
+func (m *revocations) count() { m.entries.Store(int64(len(m.denied) + len(m.cutoffs))) }
 
 func newRevocations() revocations {
 	return revocations{denied: map[deniedKey]time.Time{}, cutoffs: map[string]time.Time{}}
@@ -34,6 +43,9 @@ func (s *Store) Revoked(ctx context.Context, userID, sessionID, tokenID string, 
 		return false, err
 	}
 	m := &s.rev
+	if m.entries.Load() == 0 {
+		return false, nil
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if len(m.cutoffs) > 0 {
@@ -67,6 +79,7 @@ func (s *Store) Deny(ctx context.Context, userID, id string, until time.Time) er
 	if cur, ok := m.denied[deniedKey{userID, id}]; !ok || until.After(cur) {
 		m.denied[deniedKey{userID, id}] = until
 	}
+	m.count()
 	return nil
 }
 
@@ -85,6 +98,7 @@ func (s *Store) CutOff(ctx context.Context, userID string, at time.Time) error {
 	if cur, ok := m.cutoffs[userID]; !ok || at.After(cur) {
 		m.cutoffs[userID] = at
 	}
+	m.count()
 	return nil
 }
 
@@ -100,6 +114,7 @@ func (m *revocations) purge(now time.Time, limit int) int {
 // limit of them when limit > 0, else all of them but at most once per
 // sweepEvery. m.mu must be held for writing.
 func (m *revocations) sweepLocked(now time.Time, limit int) int {
+	defer m.count()
 	if limit <= 0 {
 		if now.Before(m.nextSweep) {
 			return 0
