@@ -6,8 +6,8 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/jwtkit/auth v0.1.0
-	github.com/jwtkit/auth/redisstore v0.0.0-00010101000000-000000000000
-	github.com/jwtkit/auth/sqlstore v0.0.0-00010101000000-000000000000
+	github.com/jwtkit/auth/redisstore v0.1.0
+	github.com/jwtkit/auth/sqlstore v0.1.0
 	github.com/redis/go-redis/v9 v9.22.0
 )
 
@@ -22,4 +22,10 @@ require (
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
+)
+
+replace (
+	github.com/jwtkit/auth => ../..
+	github.com/jwtkit/auth/redisstore => ../../redisstore
+	github.com/jwtkit/auth/sqlstore => ../../sqlstore
 )
