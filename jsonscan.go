@@ -1,8 +1,11 @@
 package auth
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -284,4 +287,39 @@ func minFold(r rune) rune {
 		m = min(m, f)
 	}
 	return m
+}
+
+// objectMembers decodes the JSON object raw into its members, refusing
+// anything but one object, and an object that names a member twice (which
+// decoders disagree on: the first or the last wins). Names are compared as
+// decoded, exactly.
+func objectMembers(raw []byte) (map[string]json.RawMessage, error) {
+	notObject := errors.New("not a JSON object")
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, notObject
+	}
+	m := make(map[string]json.RawMessage)
+	for dec.More() {
+		t, err := dec.Token()
+		name, ok := t.(string)
+		if err != nil || !ok {
+			return nil, notObject
+		}
+		if _, dup := m[name]; dup {
+			return nil, fmt.Errorf("member %q given twice", name)
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, notObject
+		}
+		m[name] = v
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return nil, notObject
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, notObject
+	}
+	return m, nil
 }

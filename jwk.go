@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -120,41 +119,12 @@ func ParseJWK(data []byte) (*Key, error) {
 	return k, nil
 }
 
-// checkUniqueMembers refuses a JSON object that names a member twice, which
-// decoders disagree on (the first or the last wins).
-func checkUniqueMembers(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if _, err := dec.Token(); err != nil { // {
-		return errors.New("not a JSON object")
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return errors.New("not a JSON object")
-		}
-		name, _ := t.(string)
-		if seen[name] {
-			return fmt.Errorf("member %q given twice", name)
-		}
-		seen[name] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return errors.New("not a JSON object")
-		}
-	}
-	return nil
-}
-
 // decodeJWK decodes the members of a JWK strictly: every known member must
 // be a string (key_ops a list of strings), and the JWK must be a public
 // signing key with a usable kid.
 func decodeJWK(data []byte) (jwk, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(data, &m); err != nil || m == nil {
-		return jwk{}, errors.New("not a JSON object")
-	}
-	if err := checkUniqueMembers(data); err != nil {
+	m, err := objectMembers(data)
+	if err != nil {
 		return jwk{}, err
 	}
 	for _, name := range privateJWKMembers {

@@ -240,28 +240,9 @@ func TestClientFrom(t *testing.T) {
 func TestLoginThrottleConcurrent(t *testing.T) {
 	t.Parallel()
 	e, _ := newLoginEnv(t, password.MinCost)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	checked, throttled := 0, 0
-	for i := 0; i < 20; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			addr := netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}).String()
-			_, err := e.a.Login(context.Background(), "ada@example.com", "wrong horse", Client{Address: addr})
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case errors.Is(err, ErrInvalidCredentials):
-				checked++
-			case errors.Is(err, ErrTooManyAttempts):
-				throttled++
-			default:
-				t.Errorf("Login = %v", err)
-			}
-		}()
-	}
-	wg.Wait()
+	checked, throttled := concurrentGuesses(t, e, 20, func(i int) (string, Client) {
+		return "ada@example.com", Client{Address: netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}).String()}
+	})
 	if checked != 3 || throttled != 17 {
 		t.Errorf("20 concurrent guesses at rate 3/1m: %d checked, %d throttled; want 3, 17", checked, throttled)
 	}
@@ -314,28 +295,9 @@ func TestLoginInputText(t *testing.T) {
 func TestLoginAddressThrottleConcurrent(t *testing.T) {
 	t.Parallel()
 	e, _ := newLoginEnv(t, password.MinCost)
-	const addr = "203.0.113.50"
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	checked, throttled := 0, 0
-	for i := 0; i < 60; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := e.a.Login(context.Background(), fmt.Sprintf("user%d@example.com", i), "wrong horse", Client{Address: addr})
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case errors.Is(err, ErrInvalidCredentials):
-				checked++
-			case errors.Is(err, ErrTooManyAttempts):
-				throttled++
-			default:
-				t.Errorf("Login = %v", err)
-			}
-		}()
-	}
-	wg.Wait()
+	checked, throttled := concurrentGuesses(t, e, 60, func(i int) (string, Client) {
+		return fmt.Sprintf("user%d@example.com", i), Client{Address: "203.0.113.50"}
+	})
 	if checked != 3 || throttled != 57 {
 		t.Errorf("60 concurrent guesses from one address at rate 3/1m: %d checked, %d throttled; want 3, 57", checked, throttled)
 	}
@@ -442,4 +404,31 @@ type hookAccounts struct {
 func (h *hookAccounts) Credentials(ctx context.Context, login string) (Credentials, error) {
 	h.before()
 	return h.fakeAccounts.Credentials(ctx, login)
+}
+
+// concurrentGuesses runs n wrong-password logins at once, the i-th with the
+// login name and client of guess(i), and counts those whose password was
+// checked and those throttled.
+func concurrentGuesses(t *testing.T, e *rtEnv, n int, guess func(i int) (string, Client)) (checked, throttled int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i := range n {
+		login, client := guess(i)
+		wg.Go(func() {
+			_, err := e.a.Login(context.Background(), login, "wrong horse", client)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case errors.Is(err, ErrInvalidCredentials):
+				checked++
+			case errors.Is(err, ErrTooManyAttempts):
+				throttled++
+			default:
+				t.Errorf("Login(%q) = %v", login, err)
+			}
+		})
+	}
+	wg.Wait()
+	return checked, throttled
 }

@@ -199,29 +199,12 @@ func (p *profile) apply(c *Claims) error {
 	return nil
 }
 
-// members decodes a JSON object into its members, refusing an object that
-// names a member twice (decoders disagree on which one wins).
+// members decodes a JSON object of the payload into its members (see
+// [objectMembers]), as [ErrTokenMalformed].
 func members(raw []byte) (map[string]json.RawMessage, error) {
-	malformed := fmt.Errorf("%w: claims: not a JSON object with distinct members", ErrTokenMalformed)
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, malformed
-	}
-	m := make(map[string]json.RawMessage)
-	for dec.More() {
-		t, err := dec.Token()
-		name, ok := t.(string)
-		if err != nil || !ok {
-			return nil, malformed
-		}
-		if _, dup := m[name]; dup {
-			return nil, malformed
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, malformed
-		}
-		m[name] = v
+	m, err := objectMembers(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: claims: %v", ErrTokenMalformed, err)
 	}
 	return m, nil
 }
